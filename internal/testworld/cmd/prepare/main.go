@@ -1,0 +1,33 @@
+// Command prepare readies the test world before `go test` runs: it builds
+// (or finds cached) etcd and kube-apiserver and downloads the modules whose
+// CRDs the tests install, printing progress, so no test waits minutes on a
+// cold build inside its own timeout.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/back-stack/idp/internal/testworld"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	bins, err := testworld.EnsureBinaries(ctx, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for _, mod := range []string{testworld.ArgoCDModule, testworld.CrossplaneModule} {
+		if _, err := testworld.ModuleDir(ctx, mod); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	fmt.Printf("testworld: ready in %s (binaries in %s)\n", time.Since(start).Round(time.Second), bins.Dir())
+}
