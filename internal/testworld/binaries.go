@@ -31,7 +31,7 @@ const (
 
 // Binaries are paths to the control-plane executables.
 type Binaries struct {
-	Etcd         string
+	Etcd          string
 	KubeAPIServer string
 }
 

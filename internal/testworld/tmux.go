@@ -20,6 +20,7 @@ type Terminal struct {
 	t       testing.TB
 	socket  string
 	session string
+	status  string // file the program's exit status is written to
 }
 
 // TerminalOptions shape a Terminal.
@@ -40,13 +41,12 @@ func StartTerminal(t testing.TB, opts TerminalOptions, command ...string) *Termi
 		opts.Width, opts.Height = 120, 40
 	}
 	conf := filepath.Join(t.TempDir(), "tmux.conf")
-	// remain-on-exit keeps the pane after the program ends so its exit
-	// status can be read; no status line so the program owns every row.
-	confText := fmt.Sprintf("set -g remain-on-exit on\nset -g status off\nset -g default-size %dx%d\nset -g default-terminal screen-256color\n", opts.Width, opts.Height)
+	// No status line, so the program owns every row.
+	confText := fmt.Sprintf("set -g status off\nset -g default-size %dx%d\nset -g default-terminal screen-256color\n", opts.Width, opts.Height)
 	if err := os.WriteFile(conf, []byte(confText), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	term := &Terminal{t: t, socket: "idp-test-" + randomHex(6), session: "idp"}
+	term := &Terminal{t: t, socket: "idp-test-" + randomHex(6), session: "idp", status: filepath.Join(t.TempDir(), "status")}
 	args := []string{"-f", conf, "new-session", "-d", "-s", term.session,
 		"-x", strconv.Itoa(opts.Width), "-y", strconv.Itoa(opts.Height)}
 	if opts.Dir != "" {
@@ -55,7 +55,11 @@ func StartTerminal(t testing.TB, opts TerminalOptions, command ...string) *Termi
 	for _, kv := range opts.Env {
 		args = append(args, "-e", kv)
 	}
-	args = append(args, shellJoin(command))
+	// tmux can lose the last output of a program that exits within
+	// milliseconds when its pane closes, so a shell waits in the pane after
+	// the program ends, keeping its output on screen, and records its status.
+	wrapper := append([]string{"sh", "-c", `"$@"; echo $? > "$STATUS_FILE"; while :; do sleep 3600; done`, "sh"}, command...)
+	args = append(args, "-e", "STATUS_FILE="+term.status, shellJoin(wrapper))
 	if out, err := term.tmux(args...); err != nil {
 		t.Fatalf("testworld: tmux new-session: %v\n%s", err, out)
 	}
@@ -110,10 +114,11 @@ func (term *Terminal) WaitExit(timeout time.Duration) int {
 	term.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		out, err := term.tmux("display-message", "-p", "-t", term.session, "#{pane_dead} #{pane_dead_status}")
-		fields := strings.Fields(out)
-		if err == nil && len(fields) == 2 && fields[0] == "1" {
-			code, _ := strconv.Atoi(fields[1])
+		if data, err := os.ReadFile(term.status); err == nil && strings.HasSuffix(string(data), "\n") {
+			code, err := strconv.Atoi(strings.TrimSpace(string(data)))
+			if err != nil {
+				term.t.Fatalf("testworld: exit status file holds %q", data)
+			}
 			return code
 		}
 		if time.Now().After(deadline) {

@@ -1,0 +1,95 @@
+// Package e2e drives the real idp binary in a real terminal (tmux), the way a
+// person uses it.
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/back-stack/idp/internal/testworld"
+)
+
+func TestMain(m *testing.M) { testworld.Main(m) }
+
+const wait = 20 * time.Second
+
+// env gives idp a home of its own, so a developer's real config and
+// kubeconfig never leak into the test.
+func env(t *testing.T, extra ...string) []string {
+	home := t.TempDir()
+	return append([]string{
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"KUBECONFIG=",
+	}, extra...)
+}
+
+func TestHomeScreenThenQuit(t *testing.T) {
+	idp := testworld.IdpBinary(t)
+	term := testworld.StartTerminal(t, testworld.TerminalOptions{Env: env(t)}, idp)
+	screen := term.WaitFor("Environment", wait)
+	for _, want := range []string{"idp", "? help", "q quit"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("home screen lacks %q:\n%s", want, screen)
+		}
+	}
+	term.SendKeys("q")
+	if code := term.WaitExit(wait); code != 0 {
+		t.Errorf("idp exited with %d after q", code)
+	}
+}
+
+// The Environment screen shows what idp points at: here the real test
+// cluster from a kubeconfig given on the command line.
+func TestEnvironmentShowsTheClusterAndGoesBack(t *testing.T) {
+	c := testworld.SharedCluster(t)
+	idp := testworld.IdpBinary(t)
+	term := testworld.StartTerminal(t, testworld.TerminalOptions{Env: env(t)}, idp, "--kubeconfig", c.Kubeconfig, "--gitops", "https://git.example.com/platform/gitops.git")
+	term.WaitFor("Environment", wait)
+	term.SendKeys("Enter")
+	screen := term.WaitFor(c.URL, wait)
+	for _, want := range []string{"testworld", "gitops.git"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("environment screen lacks %q:\n%s", want, screen)
+		}
+	}
+	term.SendKeys("?")
+	term.WaitFor("esc", wait)
+	term.SendKeys("Escape")
+	term.WaitFor("Environment", wait)
+
+	// Small terminals: the header stays on the first row, the footer on
+	// the last, and nothing scrolls away.
+	term.Resize(60, 15)
+	screen = term.WaitFor("q quit", wait)
+	lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
+	if len(lines) > 15 || !strings.Contains(lines[0], "idp") || !strings.Contains(lines[len(lines)-1], "q quit") {
+		t.Errorf("at 60x15 the header or footer is lost:\n%s", screen)
+	}
+	term.SendKeys("C-c")
+	if code := term.WaitExit(wait); code != 0 {
+		t.Errorf("idp exited with %d after ctrl+c", code)
+	}
+}
+
+// A malformed config file is a clear error naming the file and the line,
+// and idp does not start its TUI.
+func TestMalformedConfigIsAClearError(t *testing.T) {
+	idp := testworld.IdpBinary(t)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("kubeconfig: /x\ncolour: blue\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	term := testworld.StartTerminal(t, testworld.TerminalOptions{Env: env(t)}, idp, "--config", cfg)
+	screen := term.WaitFor("line 2", wait)
+	if !strings.Contains(screen, cfg) {
+		t.Errorf("error does not name the file %s:\n%s", cfg, screen)
+	}
+	if code := term.WaitExit(wait); code == 0 {
+		t.Errorf("idp exited 0 with a malformed config:\n%s", screen)
+	}
+}
