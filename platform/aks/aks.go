@@ -23,9 +23,9 @@ import (
 
 // Ref names one AKS cluster.
 type Ref struct {
-	SubscriptionID string `json:"subscriptionID"`
-	ResourceGroup  string `json:"resourceGroup"`
-	Name           string `json:"name"`
+	SubscriptionID string `json:"subscriptionID" yaml:"subscriptionID"`
+	ResourceGroup  string `json:"resourceGroup" yaml:"resourceGroup"`
+	Name           string `json:"name" yaml:"name"`
 }
 
 func (r Ref) String() string {

@@ -34,6 +34,9 @@ type Result struct {
 	Error    string    `json:"error,omitempty"`
 	// Final is the cluster's state once the action ended, when it could be read.
 	Final *Cluster `json:"final,omitempty"`
+	// Asked is true once Azure was asked to act (whatever it answered):
+	// such an action is recorded; one refused before that is not.
+	Asked bool `json:"-"`
 }
 
 // Duration prints as "1m5s" in JSON and YAML.
@@ -66,6 +69,7 @@ func (c *Client) Run(ctx context.Context, action Action, wait bool, progress fun
 	if err := Precheck(cl, action); err != nil {
 		return fail(err)
 	}
+	res.Asked = true
 	op, err := c.begin(ctx, action)
 	if err != nil {
 		return fail(explain(err, string(action), c.ref))
