@@ -3,130 +3,26 @@ package aks
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/containerservice/armcontainerservice/v6"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/containerservice/armcontainerservice/v6/fake"
+
+	"github.com/back-stack/idp/platform/aks/akstest"
 )
 
 var ref = Ref{SubscriptionID: "00000000-0000-0000-0000-000000000001", ResourceGroup: "platform", Name: "platform-aks"}
 
-// azure is the test's stand-in for the cluster behind the SDK's fake server:
-// it answers Get from its state and moves through Stopping/Starting as the
-// long-running operation is polled, as AKS does.
-type azure struct {
-	mu          sync.Mutex
-	power, prov string
-	poolType    armcontainerservice.AgentPoolType
-	getErr      int    // HTTP status for Get, 0 for none
-	beginErr    int    // HTTP status for Begin*, 0 for none
-	beginCode   string // its error code
-	steps       int    // non-terminal responses before the end
-	terminalErr int    // HTTP status of a failed end, 0 for success
-	pollsLeft   int
-	inFlight    bool  // an operation this fake accepted is running
-	pollErr     error // an error while polling, after the first response
-}
-
-func (a *azure) server() *fake.ManagedClustersServer {
-	return &fake.ManagedClustersServer{
-		Get: func(_ context.Context, rg, name string, _ *armcontainerservice.ManagedClustersClientGetOptions) (resp azfake.Responder[armcontainerservice.ManagedClustersClientGetResponse], errResp azfake.ErrorResponder) {
-			a.mu.Lock()
-			defer a.mu.Unlock()
-			if a.getErr != 0 {
-				errResp.SetResponseError(a.getErr, map[int]string{403: "AuthorizationFailed", 404: "ResourceNotFound"}[a.getErr])
-				return
-			}
-			if a.pollsLeft > 0 {
-				a.pollsLeft--
-			} else if a.inFlight {
-				a.inFlight = false
-				a.power = map[string]string{"Stopping": Stopped, "Starting": Running}[a.prov]
-				a.prov = "Succeeded"
-			}
-			resp.SetResponse(http.StatusOK, armcontainerservice.ManagedClustersClientGetResponse{ManagedCluster: a.cluster(rg, name)}, nil)
-			return
-		},
-		BeginStop: func(context.Context, string, string, *armcontainerservice.ManagedClustersClientBeginStopOptions) (resp azfake.PollerResponder[armcontainerservice.ManagedClustersClientStopResponse], errResp azfake.ErrorResponder) {
-			if a.begin("Stopping", &errResp) {
-				return
-			}
-			for range max(a.steps, 1) { // AKS answers 202 Accepted first
-				resp.AddNonTerminalResponse(http.StatusAccepted, nil)
-			}
-			if a.pollErr != nil {
-				resp.AddPollingError(a.pollErr)
-			}
-			if a.terminalErr != 0 {
-				resp.SetTerminalError(a.terminalErr, "InternalOperationError")
-			} else {
-				resp.SetTerminalResponse(http.StatusOK, armcontainerservice.ManagedClustersClientStopResponse{}, nil)
-			}
-			return
-		},
-		BeginStart: func(context.Context, string, string, *armcontainerservice.ManagedClustersClientBeginStartOptions) (resp azfake.PollerResponder[armcontainerservice.ManagedClustersClientStartResponse], errResp azfake.ErrorResponder) {
-			if a.begin("Starting", &errResp) {
-				return
-			}
-			for range max(a.steps, 1) { // AKS answers 202 Accepted first
-				resp.AddNonTerminalResponse(http.StatusAccepted, nil)
-			}
-			resp.SetTerminalResponse(http.StatusOK, armcontainerservice.ManagedClustersClientStartResponse{}, nil)
-			return
-		},
-	}
-}
-
-func (a *azure) begin(prov string, errResp *azfake.ErrorResponder) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.beginErr != 0 {
-		errResp.SetResponseError(a.beginErr, a.beginCode)
-		return true
-	}
-	a.prov, a.pollsLeft, a.inFlight = prov, a.steps, true
-	return false
-}
-
-func (a *azure) cluster(rg, name string) armcontainerservice.ManagedCluster {
-	code := armcontainerservice.Code(a.power)
-	mode := armcontainerservice.AgentPoolModeSystem
-	poolType := a.poolType
-	if poolType == "" {
-		poolType = armcontainerservice.AgentPoolTypeVirtualMachineScaleSets
-	}
-	return armcontainerservice.ManagedCluster{
-		Name:     &name,
-		Location: ptr("westeurope"),
-		Properties: &armcontainerservice.ManagedClusterProperties{
-			ProvisioningState:        ptr(a.prov),
-			PowerState:               &armcontainerservice.PowerState{Code: &code},
-			CurrentKubernetesVersion: ptr("1.33.2"),
-			AgentPoolProfiles: []*armcontainerservice.ManagedClusterAgentPoolProfile{{
-				Name: ptr("system"), Count: ptr[int32](3), VMSize: ptr("Standard_D4s_v5"), Mode: &mode, Type: &poolType,
-				PowerState: &armcontainerservice.PowerState{Code: &code},
-			}},
-		},
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func newTestClient(t *testing.T, a *azure, cred azcore.TokenCredential) *Client {
+func newTestClient(t *testing.T, a *akstest.Cluster, cred azcore.TokenCredential) *Client {
 	t.Helper()
 	if cred == nil {
-		cred = &azfake.TokenCredential{}
+		cred = akstest.Credential()
 	}
-	c, err := NewClient(ref, cred, &arm.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: fake.NewManagedClustersServerTransport(a.server())}})
+	c, err := NewClient(ref, cred, a.ClientOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +31,7 @@ func newTestClient(t *testing.T, a *azure, cred azcore.TokenCredential) *Client 
 }
 
 func TestStatus(t *testing.T) {
-	c := newTestClient(t, &azure{power: Running, prov: "Succeeded"}, nil)
+	c := newTestClient(t, &akstest.Cluster{Power: Running, Provisioning: "Succeeded"}, nil)
 	cl, err := c.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +43,7 @@ func TestStatus(t *testing.T) {
 }
 
 func TestStopWaitsThroughTheLongRunningOperation(t *testing.T) {
-	a := &azure{power: Running, prov: "Succeeded", steps: 3}
+	a := &akstest.Cluster{Power: Running, Provisioning: "Succeeded", Steps: 3}
 	c := newTestClient(t, a, nil)
 	var seen []Progress
 	res, err := c.Run(context.Background(), Stop, true, func(p Progress) { seen = append(seen, p) })
@@ -163,7 +59,7 @@ func TestStopWaitsThroughTheLongRunningOperation(t *testing.T) {
 }
 
 func TestStartWithoutWaitIsAccepted(t *testing.T) {
-	a := &azure{power: Stopped, prov: "Succeeded", steps: 2}
+	a := &akstest.Cluster{Power: Stopped, Provisioning: "Succeeded", Steps: 2}
 	c := newTestClient(t, a, nil)
 	res, err := c.Run(context.Background(), Start, false, func(Progress) { t.Error("progress without wait") })
 	if err != nil || res.Outcome != Accepted {
@@ -174,21 +70,21 @@ func TestStartWithoutWaitIsAccepted(t *testing.T) {
 func TestErrors(t *testing.T) {
 	loggedOut := credFunc(func() error { return azidentity.NewCredentialUnavailableError("Azure CLI not found on path") })
 	for name, tc := range map[string]struct {
-		a      *azure
+		a      *akstest.Cluster
 		action Action
 		cred   azcore.TokenCredential
 		want   []string
 	}{
-		"not logged in":        {&azure{power: Running, prov: "Succeeded"}, Stop, loggedOut, []string{"not logged in to Azure", "az login"}},
-		"read forbidden":       {&azure{getErr: 403}, Stop, nil, []string{"no permission to read", "AuthorizationFailed"}},
-		"stop forbidden":       {&azure{power: Running, prov: "Succeeded", beginErr: 403, beginCode: "AuthorizationFailed"}, Stop, nil, []string{"no permission to stop", "managedClusters/stop/action"}},
-		"not found":            {&azure{getErr: 404}, Start, nil, []string{"not found", "--resource-group"}},
-		"start while stopping": {&azure{power: Running, prov: "Stopping"}, Start, nil, []string{"is stopping", "wait"}},
-		"azure conflict":       {&azure{power: Stopped, prov: "Succeeded", beginErr: 409, beginCode: "OperationNotAllowed"}, Start, nil, []string{"cannot start now", "OperationNotAllowed"}},
-		"already stopped":      {&azure{power: Stopped, prov: "Succeeded"}, Stop, nil, []string{"already stopped"}},
-		"not on scale sets":    {&azure{power: Running, prov: "Succeeded", poolType: armcontainerservice.AgentPoolTypeAvailabilitySet}, Stop, nil, []string{"cannot be stopped", "virtual machine scale sets"}},
-		"poll error":           {&azure{power: Running, prov: "Succeeded", steps: 1, pollErr: errors.New("connection reset by peer")}, Stop, nil, []string{"failed while running", "connection reset"}},
-		"fails mid-poll":       {&azure{power: Running, prov: "Succeeded", steps: 2, terminalErr: 500}, Stop, nil, []string{"failed while running", "InternalOperationError"}},
+		"not logged in":        {&akstest.Cluster{Power: Running, Provisioning: "Succeeded"}, Stop, loggedOut, []string{"not logged in to Azure", "az login"}},
+		"read forbidden":       {&akstest.Cluster{GetErr: 403}, Stop, nil, []string{"no permission to read", "AuthorizationFailed"}},
+		"stop forbidden":       {&akstest.Cluster{Power: Running, Provisioning: "Succeeded", BeginErr: 403, BeginCode: "AuthorizationFailed"}, Stop, nil, []string{"no permission to stop", "managedClusters/stop/action"}},
+		"not found":            {&akstest.Cluster{GetErr: 404}, Start, nil, []string{"not found", "--resource-group"}},
+		"start while stopping": {&akstest.Cluster{Power: Running, Provisioning: "Stopping"}, Start, nil, []string{"is stopping", "wait"}},
+		"azure conflict":       {&akstest.Cluster{Power: Stopped, Provisioning: "Succeeded", BeginErr: 409, BeginCode: "OperationNotAllowed"}, Start, nil, []string{"cannot start now", "OperationNotAllowed"}},
+		"already stopped":      {&akstest.Cluster{Power: Stopped, Provisioning: "Succeeded"}, Stop, nil, []string{"already stopped"}},
+		"not on scale sets":    {&akstest.Cluster{Power: Running, Provisioning: "Succeeded", PoolType: armcontainerservice.AgentPoolTypeAvailabilitySet}, Stop, nil, []string{"cannot be stopped", "virtual machine scale sets"}},
+		"poll error":           {&akstest.Cluster{Power: Running, Provisioning: "Succeeded", Steps: 1, PollErr: errors.New("connection reset by peer")}, Stop, nil, []string{"failed while running", "connection reset"}},
+		"fails mid-poll":       {&akstest.Cluster{Power: Running, Provisioning: "Succeeded", Steps: 2, TerminalErr: 500}, Stop, nil, []string{"failed while running", "InternalOperationError"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := newTestClient(t, tc.a, tc.cred)

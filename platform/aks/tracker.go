@@ -59,6 +59,9 @@ type Op struct {
 
 // OpState is a copy of an Op's state at one moment.
 type OpState struct {
+	// Seq counts the op's changes, so a watcher can tell a state it has
+	// seen from a new one.
+	Seq      int
 	Action   Action
 	Started  time.Time
 	Progress Progress
@@ -110,12 +113,31 @@ func (o *Op) Changed() <-chan struct{} {
 	return o.changed
 }
 
+// Next waits for a state newer than seq and returns it; ok is false when ctx
+// ends first.
+func (o *Op) Next(ctx context.Context, seq int) (state OpState, ok bool) {
+	for {
+		o.mu.Lock()
+		st, ch := o.state, o.changed
+		o.mu.Unlock()
+		if st.Seq != seq {
+			return st, true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return st, false
+		}
+	}
+}
+
 func (o *Op) progress(p Progress) { o.update(func(s *OpState) { s.Progress = p }) }
 
 func (o *Op) update(f func(*OpState)) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	f(&o.state)
+	o.state.Seq++
 	close(o.changed)
 	o.changed = make(chan struct{})
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/back-stack/idp/platform/aks/akstest"
 )
 
 // memAuditor keeps records in memory; the Git-backed auditor has its own
@@ -47,7 +49,7 @@ func waitState(t *testing.T, op *Op, ok func(OpState) bool) OpState {
 }
 
 func TestTrackerKeepsTheOperationAcrossScreens(t *testing.T) {
-	c := newTestClient(t, &azure{power: Running, prov: "Succeeded", steps: 3}, nil)
+	c := newTestClient(t, &akstest.Cluster{Power: Running, Provisioning: "Succeeded", Steps: 3}, nil)
 	c.PollEvery = time.Hour // the op stays running until ctx ends the waiting
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -75,7 +77,7 @@ func TestTrackerKeepsTheOperationAcrossScreens(t *testing.T) {
 }
 
 func TestDoRecordsAndReportsAuditFailure(t *testing.T) {
-	c := newTestClient(t, &azure{power: Stopped, prov: "Succeeded", steps: 1}, nil)
+	c := newTestClient(t, &akstest.Cluster{Power: Stopped, Provisioning: "Succeeded", Steps: 1}, nil)
 	out := Do(context.Background(), c, Start, true, &memAuditor{err: errors.New("push rejected")}, nil)
 	if out.Err != nil || out.Result.Outcome != Succeeded {
 		t.Fatalf("start: %+v", out)
@@ -85,7 +87,7 @@ func TestDoRecordsAndReportsAuditFailure(t *testing.T) {
 	}
 
 	audit := &memAuditor{}
-	c = newTestClient(t, &azure{power: Stopped, prov: "Succeeded"}, nil)
+	c = newTestClient(t, &akstest.Cluster{Power: Stopped, Provisioning: "Succeeded"}, nil)
 	out = Do(context.Background(), c, Stop, true, audit, nil)
 	if out.Err == nil || len(audit.recs) != 0 {
 		t.Errorf("a refused action (already stopped) must not be recorded: %+v, %d records", out, len(audit.recs))
