@@ -2,6 +2,7 @@ package aks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -21,15 +22,20 @@ type Outcome struct {
 	AuditErr    error
 }
 
+// ErrNoAuditLog refuses a power action that could not be recorded.
+var ErrNoAuditLog = errors.New("every power action is recorded in the GitOps repository, and none is set: pass --gitops (or set gitops: in the idp config)")
+
 // Do runs action and records it: the one code path `idp aks stop|start` and
 // the TUI share. The audit commit is attempted whenever Azure was asked, also
 // when the action failed; its failure is reported beside the result and
-// never undoes the Azure action. audit may be nil when there is no GitOps
-// repository, which the caller reports.
+// never undoes the Azure action. Without an auditor nothing is done.
 func Do(ctx context.Context, c *Client, action Action, wait bool, audit Auditor, progress func(Progress)) Outcome {
+	if audit == nil {
+		return Outcome{Result: Result{Action: action, Cluster: c.Ref(), Outcome: Failed, Error: ErrNoAuditLog.Error()}, Err: ErrNoAuditLog}
+	}
 	res, err := c.Run(ctx, action, wait, progress)
 	out := Outcome{Result: res, Err: err}
-	if res.Asked && audit != nil {
+	if res.Asked {
 		// The user's ctx may be cancelled (ctrl+c while waiting); the record
 		// of what was asked must still be written.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)

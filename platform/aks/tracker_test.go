@@ -110,3 +110,15 @@ func TestRecord(t *testing.T) {
 		}
 	}
 }
+
+func TestDoRefusesWithoutAnAuditLog(t *testing.T) {
+	cl := &akstest.Cluster{Power: Running, Provisioning: "Succeeded"}
+	c := newTestClient(t, cl, nil)
+	out := Do(context.Background(), c, Stop, true, nil, nil)
+	if !errors.Is(out.Err, ErrNoAuditLog) {
+		t.Fatalf("err %v, want ErrNoAuditLog", out.Err)
+	}
+	if cl.Provisioning != "Succeeded" {
+		t.Errorf("Azure was asked to act (provisioning %s) though the action could not be recorded", cl.Provisioning)
+	}
+}
