@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/back-stack/idp/platform/aks"
 	"github.com/back-stack/idp/platform/environment"
 	"github.com/back-stack/idp/tui/keys"
 	"github.com/back-stack/idp/tui/nav"
@@ -25,6 +26,8 @@ type Options struct {
 	// Resolve reads what idp is pointed at. It runs inside a tea.Cmd, never
 	// in Update or View.
 	Resolve func() environment.Environment
+	// Power is the AKS power session; nil leaves "Cluster power" out.
+	Power *aks.Session
 }
 
 // App is the root model: a stack of screens with the home screen at the
@@ -59,7 +62,7 @@ func New(opts Options) *App {
 	h := help.New()
 	h.Styles = opts.Theme.Help()
 	a := &App{th: opts.Theme, resolve: opts.Resolve, help: h}
-	a.stack = []nav.Screen{home.New(opts.Theme, entries(opts.Theme))}
+	a.stack = []nav.Screen{home.New(opts.Theme, entries(opts))}
 	return a
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/back-stack/idp/platform/aks"
 	"github.com/back-stack/idp/platform/config"
 	"github.com/back-stack/idp/platform/environment"
 	"github.com/back-stack/idp/platform/kube"
@@ -51,7 +52,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // NewRoot returns the idp command with its subcommands.
-func NewRoot() *cobra.Command {
+func NewRoot() *cobra.Command { return newRoot(azureDeps{}) }
+
+// newRoot builds the command tree; az routes Azure (tests pass a fake).
+func newRoot(az azureDeps) *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:   "idp",
@@ -76,11 +80,13 @@ exists as a plain command for scripts and CI.`,
 			return tui.Run(cmd.Context(), tui.Options{
 				Theme:   theme.New(os.Getenv("NO_COLOR") != ""),
 				Resolve: func() environment.Environment { return environment.Resolve(cfg) },
+				Power:   aks.NewSession(cmd.Context(), aksTarget(cfg, aks.Ref{}, az).Connect),
 			})
 		},
 	}
 	g.register(root)
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newAKSCmd(g, az))
 	return root
 }
 

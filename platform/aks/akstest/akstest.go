@@ -8,17 +8,21 @@ package akstest
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/containerservice/armcontainerservice/v6"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/containerservice/armcontainerservice/v6/fake"
 )
 
 // Cluster is the stand-in's state. Set the exported fields before use, or
-// through Update while it serves.
+// through Update while it serves. An accepted operation shows as Stopping or
+// Starting until a poll of it gets the final answer; then the power state
+// flips (or, for a failed operation, the provisioning state is Failed).
 type Cluster struct {
 	mu sync.Mutex
 
@@ -35,8 +39,7 @@ type Cluster struct {
 	TerminalErr int    // HTTP status a failed operation ends with; 0 for success
 	PollErr     error  // an error while polling, after the first response
 
-	pollsLeft int
-	inFlight  bool
+	inFlight bool
 }
 
 // Update changes the state while the server runs.
@@ -48,7 +51,52 @@ func (c *Cluster) Update(f func(*Cluster)) {
 
 // ClientOptions route an ARM client to this stand-in.
 func (c *Cluster) ClientOptions() *arm.ClientOptions {
-	return &arm.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: fake.NewManagedClustersServerTransport(c.server())}}
+	return &arm.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: &watcher{c: c, next: fake.NewManagedClustersServerTransport(c.server())}}}
+}
+
+// watcher sees the polls of a long-running operation go by (GETs of the
+// operation's URL, which ends in /stop or /start plus the fake's suffix) and
+// ends the operation in the cluster's state when a poll gets the final answer.
+type watcher struct {
+	c    *Cluster
+	next policy.Transporter
+}
+
+func (w *watcher) Do(req *http.Request) (*http.Response, error) {
+	resp, err := w.next.Do(req)
+	if err != nil || req.Method != http.MethodGet || !isOperation(req.URL.Path) {
+		if err != nil && req.Method == http.MethodGet && isOperation(req.URL.Path) {
+			w.c.end(false)
+		}
+		return resp, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusAccepted:
+	case resp.StatusCode < 300:
+		w.c.end(true)
+	default:
+		w.c.end(false)
+	}
+	return resp, err
+}
+
+func isOperation(path string) bool {
+	return strings.Contains(path, "/stop") || strings.Contains(path, "/start")
+}
+
+func (c *Cluster) end(ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.inFlight {
+		return
+	}
+	c.inFlight = false
+	if !ok {
+		c.Provisioning = "Failed"
+		return
+	}
+	c.Power = map[string]string{"Stopping": "Stopped", "Starting": "Running"}[c.Provisioning]
+	c.Provisioning = "Succeeded"
 }
 
 // Credential is a token credential the fake server accepts.
@@ -63,7 +111,6 @@ func (c *Cluster) server() *fake.ManagedClustersServer {
 				errResp.SetResponseError(c.GetErr, map[int]string{http.StatusForbidden: "AuthorizationFailed", http.StatusNotFound: "ResourceNotFound"}[c.GetErr])
 				return
 			}
-			c.advance()
 			resp.SetResponse(http.StatusOK, armcontainerservice.ManagedClustersClientGetResponse{ManagedCluster: c.cluster(name)}, nil)
 			return
 		},
@@ -88,25 +135,6 @@ func (c *Cluster) server() *fake.ManagedClustersServer {
 	}
 }
 
-// advance moves an accepted operation on by one read; it ends (the power
-// state flips) once its steps are used up, unless it is to fail.
-func (c *Cluster) advance() {
-	if !c.inFlight {
-		return
-	}
-	if c.pollsLeft > 0 {
-		c.pollsLeft--
-		return
-	}
-	c.inFlight = false
-	if c.TerminalErr != 0 || c.PollErr != nil {
-		c.Provisioning = "Failed"
-		return
-	}
-	c.Power = map[string]string{"Stopping": "Stopped", "Starting": "Running"}[c.Provisioning]
-	c.Provisioning = "Succeeded"
-}
-
 func (c *Cluster) begin(prov string, errResp *azfake.ErrorResponder) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -114,7 +142,7 @@ func (c *Cluster) begin(prov string, errResp *azfake.ErrorResponder) bool {
 		errResp.SetResponseError(c.BeginErr, c.BeginCode)
 		return true
 	}
-	c.Provisioning, c.pollsLeft, c.inFlight = prov, c.Steps, true
+	c.Provisioning, c.inFlight = prov, true
 	return false
 }
 
