@@ -14,6 +14,7 @@ import (
 	"github.com/back-stack/idp/tui/keys"
 	"github.com/back-stack/idp/tui/nav"
 	"github.com/back-stack/idp/tui/screens/home"
+	"github.com/back-stack/idp/tui/screens/newservice"
 	"github.com/back-stack/idp/tui/theme"
 )
 
@@ -28,6 +29,9 @@ type Options struct {
 	Resolve func() environment.Environment
 	// Power is the AKS power session; nil leaves "Cluster power" out.
 	Power *aks.Session
+	// NewService creates services from golden paths; nil leaves "New
+	// service" out.
+	NewService newservice.Service
 }
 
 // App is the root model: a stack of screens with the home screen at the

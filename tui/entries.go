@@ -17,6 +17,9 @@ func entries(opts Options) []home.Entry {
 			Open:        func() nav.Screen { return environment.New(th) },
 		},
 	}
+	if opts.NewService != nil {
+		list = append([]home.Entry{newServiceEntry(th, opts.NewService)}, list...)
+	}
 	if opts.Power != nil {
 		list = append(list, powerEntry(th, opts.Power))
 	}

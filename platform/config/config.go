@@ -27,6 +27,11 @@ type Config struct {
 	Context string `yaml:"context"`
 	// GitOps is the path or URL of the GitOps repository.
 	GitOps string `yaml:"gitops"`
+	// Templates are extra golden-path template sources (folders or Git
+	// URLs); they add to the built-in ones, and replace those of the same name.
+	Templates []string `yaml:"templates"`
+	// Forge is where new service repositories are created.
+	Forge Forge `yaml:"forge"`
 
 	// Path is the file the values were read from (or would have been).
 	Path string `yaml:"-"`
@@ -34,8 +39,25 @@ type Config struct {
 	Found bool `yaml:"-"`
 }
 
+// Forge says where new service repositories go.
+type Forge struct {
+	// Type is "local" (bare repositories in Dir) or "github".
+	Type string `yaml:"type"`
+	// Dir is the local forge's folder of bare repositories (or a file:// URL).
+	Dir string `yaml:"dir"`
+	// URL is the base URL the local forge's folder is served at (a git
+	// server); default file://Dir.
+	URL string `yaml:"url"`
+	// Owner is the GitHub organisation or user; default the token's user.
+	Owner string `yaml:"owner"`
+	// BaseURL is a GitHub Enterprise server's API URL; default github.com.
+	BaseURL string `yaml:"baseURL"`
+	// Public makes new repositories public; they are private by default.
+	Public bool `yaml:"public"`
+}
+
 // fieldNames lists the keys the file accepts, for error hints.
-var fieldNames = []string{"kubeconfig", "context", "gitops"}
+var fieldNames = []string{"kubeconfig", "context", "gitops", "templates", "forge"}
 
 // DefaultPath is idp/config.yaml under the user's configuration directory
 // ($XDG_CONFIG_HOME or ~/.config on Linux, ~/Library/Application Support on macOS).
@@ -81,6 +103,10 @@ func Parse(data []byte) (Config, error) {
 	}
 	cfg.Kubeconfig = expandHome(cfg.Kubeconfig)
 	cfg.GitOps = expandHome(cfg.GitOps)
+	cfg.Forge.Dir = expandHome(cfg.Forge.Dir)
+	for i, t := range cfg.Templates {
+		cfg.Templates[i] = expandHome(t)
+	}
 	return cfg, nil
 }
 
@@ -121,6 +147,12 @@ func (c Config) Merge(over Config) Config {
 	}
 	if over.GitOps != "" {
 		c.GitOps = over.GitOps
+	}
+	if len(over.Templates) > 0 { // --templates adds to the file's sources
+		c.Templates = append(append([]string{}, c.Templates...), over.Templates...)
+	}
+	if over.Forge != (Forge{}) {
+		c.Forge = over.Forge
 	}
 	return c
 }

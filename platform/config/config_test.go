@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,7 @@ func TestLoadValidFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Kubeconfig: "/k/config", Context: "aks-dev", GitOps: "https://git.example.com/platform.git", Path: path, Found: true}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
 }
@@ -78,7 +79,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{
 			name:    "unknown field",
 			content: "context: dev\ngitops: x\ncolour: blue\n",
-			want:    []string{"line 3: field colour not found in type config.Config", "valid keys: kubeconfig, context, gitops"},
+			want:    []string{"line 3: field colour not found in type config.Config", "valid keys: kubeconfig, context, gitops, templates, forge"},
 		},
 		{
 			name:    "wrong type",
@@ -137,7 +138,26 @@ func TestMerge(t *testing.T) {
 	file := Config{Kubeconfig: "/f", Context: "file", GitOps: "file-repo", Path: "/p", Found: true}
 	got := file.Merge(Config{Context: "flag"})
 	want := Config{Kubeconfig: "/f", Context: "flag", GitOps: "file-repo", Path: "/p", Found: true}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Merge = %+v, want %+v", got, want)
+	}
+}
+
+func TestTemplatesAndForge(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	cfg, err := Parse([]byte("templates: [~/golden, https://git.example.com/acme/templates.git]\nforge:\n  type: local\n  dir: ~/repos\n  url: http://git.local/\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(home, "golden"), "https://git.example.com/acme/templates.git"}
+	if !reflect.DeepEqual(cfg.Templates, want) || cfg.Forge != (Forge{Type: "local", Dir: filepath.Join(home, "repos"), URL: "http://git.local/"}) {
+		t.Errorf("got %+v", cfg)
+	}
+	merged := cfg.Merge(Config{Templates: []string{"/flag"}, Forge: Forge{Type: "github", Owner: "acme"}})
+	if !reflect.DeepEqual(merged.Templates, append(want, "/flag")) || merged.Forge.Type != "github" || cfg.Templates[len(cfg.Templates)-1] == "/flag" {
+		t.Errorf("merged %+v (file config %+v)", merged, cfg)
+	}
+	if _, err := Parse([]byte("forge:\n  kind: github\n")); err == nil || !strings.Contains(err.Error(), "field kind not found") {
+		t.Errorf("an unknown forge key was accepted: %v", err)
 	}
 }

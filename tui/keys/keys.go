@@ -28,3 +28,29 @@ var (
 var (
 	Refresh = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh"))
 )
+
+// Live views (Applications, Crossplane).
+var (
+	HardRefresh = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "hard refresh"))
+	Sync        = key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sync"))
+	Filter      = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
+	Sort        = key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort"))
+	Palette     = key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "commands"))
+	// Inside a filter, palette or confirmation.
+	Accept   = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply"))
+	Dismiss  = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	Complete = key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete"))
+	Yes      = key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes"))
+	No       = key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no"))
+)
+
+// New service (golden paths).
+var (
+	Create = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "create"))
+	Edit   = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit answers"))
+	// FormBack goes to the previous field or page of a form; the answers stay.
+	FormBack = key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back"))
+	FormNext = key.NewBinding(key.WithKeys("enter", "tab"), key.WithHelp("enter", "next"))
+	// FormCancel leaves a form without creating anything.
+	FormCancel = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+)

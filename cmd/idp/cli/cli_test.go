@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -142,7 +143,7 @@ func TestFlagsOverrideConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Config{Kubeconfig: "/file/kubeconfig", Context: "flag-ctx", GitOps: "/file/gitops", Path: path, Found: true}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
 }
@@ -161,7 +162,7 @@ func TestDefaultConfigMayBeMissing(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	path := writeConfig(t, "context: dev\n\ncolour: blue\n")
-	if _, err := parse(t, "--config", path); err == nil || err.Error() != "config "+path+": line 3: field colour not found in type config.Config (valid keys: kubeconfig, context, gitops)" {
+	if _, err := parse(t, "--config", path); err == nil || err.Error() != "config "+path+": line 3: field colour not found in type config.Config (valid keys: kubeconfig, context, gitops, templates, forge)" {
 		t.Fatalf("err = %v", err)
 	}
 	missing := filepath.Join(t.TempDir(), "absent.yaml")

@@ -77,16 +77,21 @@ exists as a plain command for scripts and CI.`,
 			if err != nil {
 				return err
 			}
+			scaffolder := &lazyScaffold{cfg: cfg}
+			defer scaffolder.Close()
 			return tui.Run(cmd.Context(), tui.Options{
-				Theme:   theme.New(os.Getenv("NO_COLOR") != ""),
-				Resolve: func() environment.Environment { return environment.Resolve(cfg) },
-				Power:   aks.NewSession(cmd.Context(), aksTarget(cfg, aks.Ref{}, az).Connect),
+				Theme:      theme.New(os.Getenv("NO_COLOR") != ""),
+				Resolve:    func() environment.Environment { return environment.Resolve(cfg) },
+				Power:      aks.NewSession(cmd.Context(), aksTarget(cfg, aks.Ref{}, az).Connect),
+				NewService: scaffolder,
 			})
 		},
 	}
 	g.register(root)
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newAKSCmd(g, az))
+	root.AddCommand(newTemplatesCmd(g))
+	root.AddCommand(newNewCmd(g))
 	return root
 }
 
@@ -97,6 +102,7 @@ func (g *globals) register(root *cobra.Command) {
 	f.StringVar(&g.flags.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: KUBECONFIG, else ~/.kube/config)")
 	f.StringVar(&g.flags.Context, "context", "", "kubeconfig context (default: the kubeconfig's current-context)")
 	f.StringVar(&g.flags.GitOps, "gitops", "", "GitOps repository: a local path or a Git URL")
+	f.StringArrayVar(&g.flags.Templates, "templates", nil, "more golden-path templates: a folder or a Git URL (repeatable; adds to the config's)")
 	_ = root.MarkPersistentFlagFilename("config", "yaml", "yml")
 	_ = root.MarkPersistentFlagFilename("kubeconfig")
 	_ = root.MarkPersistentFlagDirname("gitops")

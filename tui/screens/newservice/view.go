@@ -1,0 +1,141 @@
+package newservice
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+func (m *Model) View() string {
+	switch m.state {
+	case stateLoading:
+		return m.th.Muted.Render("Loading templates…")
+	case statePicking:
+		return m.pickView()
+	case stateFilling:
+		if m.form != nil {
+			return m.form.View()
+		}
+	case statePreparing:
+		return m.th.Progressing.Render("Rendering " + m.tpl.Name + " and checking the forge and the GitOps repository…")
+	case stateApplying:
+		return m.th.Progressing.Render("Creating the repository and writing the GitOps change…")
+	}
+	return m.pager.View()
+}
+
+func (m *Model) pickView() string {
+	if m.catalog == nil || len(m.catalog.Templates) == 0 {
+		if m.err != nil {
+			return m.th.Error.Render("No templates: " + m.err.Error())
+		}
+		return m.th.Muted.Render("No templates.")
+	}
+	var lines []string
+	lines = append(lines, m.th.Label.Render("Choose a golden path"), "")
+	for i, t := range m.catalog.Templates {
+		name := t.Name
+		if t.Title != "" {
+			name += " — " + t.Title
+		}
+		line, desc := "  "+name, "    "+oneLine(t.Description)
+		if i == m.cursor {
+			line = m.th.Selected.Render("› " + name)
+		}
+		lines = append(lines, line, m.th.Muted.Render(ansi.Truncate(desc, max(m.width, 20), "…")))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// renderPager fills the pager with the preview or the result.
+func (m *Model) renderPager() {
+	switch {
+	case m.state == stateDone && m.result != nil:
+		m.pager.SetContent(m.resultLines())
+	case m.proposal != nil:
+		m.pager.SetContent(m.previewLines())
+	}
+}
+
+func (m *Model) kv(label, value string) string {
+	return m.th.Label.Render(fmt.Sprintf("%-11s", label)) + " " + m.th.Value.Render(value)
+}
+
+func (m *Model) previewLines() []string {
+	p := m.proposal
+	var lines []string
+	lines = append(lines,
+		m.kv("Template", p.Request.Template),
+		m.kv("Service", p.Service),
+	)
+	if p.Plan.Repo != nil {
+		vis := "private"
+		if !p.Plan.Repo.Private {
+			vis = "public"
+		}
+		lines = append(lines, m.kv("Repository", fmt.Sprintf("%s (new, %s, branch %s)", p.Repo.CloneURL, vis, p.Plan.Repo.DefaultBranch)))
+		for _, f := range p.Plan.Files {
+			lines = append(lines, m.th.Muted.Render("            "+f.Path))
+		}
+	}
+	how := "commit on " + p.Branch
+	if p.ChangePolicy == "pull-request" {
+		how = "pull request from " + p.Branch
+	}
+	lines = append(lines, m.kv("GitOps", how))
+	for _, f := range p.GitOpsFiles {
+		lines = append(lines, m.th.Muted.Render("            "+f.Path))
+	}
+	for _, n := range p.Plan.Notes {
+		lines = append(lines, m.th.OutOfSync.Render("Note: "+n))
+	}
+	lines = append(lines, "", m.th.Label.Render("GitOps change"))
+	for _, l := range strings.Split(strings.TrimRight(p.Diff, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"), strings.HasPrefix(l, "diff "):
+			lines = append(lines, m.th.Label.Render(l))
+		case strings.HasPrefix(l, "+"):
+			lines = append(lines, m.th.Healthy.Render(l))
+		case strings.HasPrefix(l, "-"):
+			lines = append(lines, m.th.Degraded.Render(l))
+		default:
+			lines = append(lines, m.th.Muted.Render(l))
+		}
+	}
+	lines = append(lines, "", m.th.Title.Render("Press enter to create it, e to change the answers, esc to leave."))
+	return lines
+}
+
+func (m *Model) resultLines() []string {
+	r := m.result
+	lines := []string{
+		m.th.Healthy.Render("Created " + r.Service),
+		"",
+		m.kv("Repository", r.Repository.URL),
+	}
+	if r.Repository.WebURL != "" {
+		lines = append(lines, m.kv("", r.Repository.WebURL))
+	}
+	lines = append(lines, m.kv("", fmt.Sprintf("%s at %s", r.Repository.Branch, short(r.Repository.Commit))))
+	lines = append(lines, m.kv("GitOps", fmt.Sprintf("%s at %s", r.GitOps.Branch, short(r.GitOps.Commit))))
+	for _, p := range r.GitOps.Paths {
+		lines = append(lines, m.th.Muted.Render("            "+p))
+	}
+	if r.GitOps.PullRequestURL != "" {
+		lines = append(lines, m.kv("Pull request", r.GitOps.PullRequestURL))
+	}
+	for _, n := range r.Notes {
+		lines = append(lines, m.th.OutOfSync.Render("Note: "+n))
+	}
+	return append(lines, "", m.th.Muted.Render("Press enter to go back."))
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
