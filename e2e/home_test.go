@@ -50,7 +50,7 @@ func TestEnvironmentShowsTheClusterAndGoesBack(t *testing.T) {
 	idp := testworld.IdpBinary(t)
 	term := testworld.StartTerminal(t, testworld.TerminalOptions{Env: env(t)}, idp, "--kubeconfig", c.Kubeconfig, "--gitops", "https://git.example.com/platform/gitops.git")
 	term.WaitFor("Environment", wait)
-	term.SendKeys("Enter")
+	openEntry(t, term, "Environment")
 	screen := term.WaitFor(c.URL, wait)
 	for _, want := range []string{"testworld", "gitops.git"} {
 		if !strings.Contains(screen, want) {
@@ -74,6 +74,37 @@ func TestEnvironmentShowsTheClusterAndGoesBack(t *testing.T) {
 	if code := term.WaitExit(wait); code != 0 {
 		t.Errorf("idp exited with %d after ctrl+c", code)
 	}
+}
+
+// openEntry moves the home screen's cursor to the entry titled title and
+// opens it; the order of entries grows with features. Each key press waits
+// for the cursor to move, so no press overtakes the screen.
+func openEntry(t *testing.T, term *testworld.Terminal, title string) {
+	t.Helper()
+	cursor := func() string {
+		for _, l := range strings.Split(term.Screen(), "\n") {
+			if strings.HasPrefix(l, "> ") {
+				return l
+			}
+		}
+		return ""
+	}
+	for range 20 {
+		at := cursor()
+		if strings.HasPrefix(at, "> "+title) {
+			term.SendKeys("Enter")
+			return
+		}
+		term.SendKeys("j")
+		deadline := time.Now().Add(wait)
+		for cursor() == at {
+			if time.Now().After(deadline) {
+				t.Fatalf("no home entry %q (the cursor stays on %q):\n%s", title, at, term.Screen())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	t.Fatalf("no home entry %q:\n%s", title, term.Screen())
 }
 
 // A malformed config file is a clear error naming the file and the line,

@@ -1,6 +1,6 @@
 // Command prepare readies the test world before `go test` runs: it builds
 // (or finds cached) etcd and kube-apiserver and downloads the modules whose
-// CRDs the tests install, printing progress, so no test waits minutes on a
+// CRDs the tests install, and builds Crossplane's CRD generator, printing progress, so no test waits minutes on a
 // cold build inside its own timeout.
 package main
 
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/back-stack/idp/internal/testworld"
+	"github.com/back-stack/idp/internal/xcrdgen"
 )
 
 func main() {
@@ -28,6 +29,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	}
+	// Crossplane's own XRD-to-CRD code, built once, for the golden-path tests.
+	if _, err := xcrdgen.Binary(ctx, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	fmt.Printf("testworld: ready in %s (binaries in %s)\n", time.Since(start).Round(time.Second), bins.Dir())
 }
