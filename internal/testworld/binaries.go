@@ -53,7 +53,7 @@ func RepoRoot() string {
 func EnsureBinaries(ctx context.Context, log io.Writer) (Binaries, error) {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		b := Binaries{Etcd: filepath.Join(dir, "etcd"), KubeAPIServer: filepath.Join(dir, "kube-apiserver")}
-		if isExecutable(b.Etcd) && isExecutable(b.KubeAPIServer) {
+		if IsExecutable(b.Etcd) && IsExecutable(b.KubeAPIServer) {
 			return b, nil
 		}
 	}
@@ -68,18 +68,18 @@ func EnsureBinaries(ctx context.Context, log io.Writer) (Binaries, error) {
 	}
 	dir := filepath.Join(cache, "idp", "testworld", fmt.Sprintf("kube-%s-etcd-%s-%s", KubernetesVersion, EtcdVersion, key))
 	b := Binaries{Etcd: filepath.Join(dir, "etcd"), KubeAPIServer: filepath.Join(dir, "kube-apiserver")}
-	if isExecutable(b.Etcd) && isExecutable(b.KubeAPIServer) {
+	if IsExecutable(b.Etcd) && IsExecutable(b.KubeAPIServer) {
 		return b, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return Binaries{}, err
 	}
-	unlock, err := lockFile(dir + ".lock")
+	unlock, err := LockFile(dir + ".lock")
 	if err != nil {
 		return Binaries{}, err
 	}
 	defer unlock()
-	if isExecutable(b.Etcd) && isExecutable(b.KubeAPIServer) { // built while we waited
+	if IsExecutable(b.Etcd) && IsExecutable(b.KubeAPIServer) { // built while we waited
 		return b, nil
 	}
 	if err := build(ctx, mod, dir, log); err != nil {
@@ -169,13 +169,15 @@ func minor(v string) string {
 	return parts[1]
 }
 
-func isExecutable(path string) bool {
+// IsExecutable reports whether path is a regular file with an execute bit.
+func IsExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
-// lockFile takes an exclusive flock on path, blocking until it is free.
-func lockFile(path string) (func(), error) {
+// LockFile takes an exclusive flock on path, blocking until it is free, so
+// test processes build a cached binary once; call the returned func to unlock.
+func LockFile(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err

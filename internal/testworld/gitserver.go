@@ -143,7 +143,7 @@ func gitHTTPBackend() (string, error) {
 		return "", fmt.Errorf("testworld: git not found (scripts/test installs it): %w", err)
 	}
 	path := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
-	if !isExecutable(path) {
+	if !IsExecutable(path) {
 		return "", fmt.Errorf("testworld: %s missing: install git", path)
 	}
 	return path, nil

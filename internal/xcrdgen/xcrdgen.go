@@ -21,7 +21,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -114,18 +113,18 @@ func ensure(ctx context.Context, log io.Writer) (string, error) {
 	}
 	dir := filepath.Join(cache, "idp", "testworld")
 	bin := filepath.Join(dir, "xcrdgen-"+hex.EncodeToString(h.Sum(nil))[:12])
-	if isExecutable(bin) {
+	if testworld.IsExecutable(bin) {
 		return bin, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	unlock, err := lock(bin + ".lock")
+	unlock, err := testworld.LockFile(bin + ".lock")
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	if isExecutable(bin) {
+	if testworld.IsExecutable(bin) {
 		return bin, nil
 	}
 	fmt.Fprintf(log, "xcrdgen: building Crossplane's CRD generator from %s (cold: a minute or two)\n", testworld.CrossplaneModule)
@@ -195,22 +194,3 @@ func CRDs(ctx context.Context, xrd *unstructured.Unstructured) ([]*unstructured.
 	return crds, nil
 }
 
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
-}
-
-func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}
