@@ -193,4 +193,3 @@ func CRDs(ctx context.Context, xrd *unstructured.Unstructured) ([]*unstructured.
 	}
 	return crds, nil
 }
-
