@@ -240,6 +240,7 @@ func BenchmarkChangeSet(b *testing.B) {
 			b.Run("push/idp", func(b *testing.B) {
 				r := openIDP(b)
 				defer r.Close()
+				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					iter++

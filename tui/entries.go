@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/back-stack/idp/platform/live"
 	"github.com/back-stack/idp/tui/nav"
 	"github.com/back-stack/idp/tui/screens/environment"
 	"github.com/back-stack/idp/tui/screens/home"
@@ -10,13 +11,13 @@ import (
 // it exists; nothing is listed ahead of its implementation.
 func entries(opts Options) []home.Entry {
 	th := opts.Theme
-	list := []home.Entry{
+	list := append([]home.Entry{
 		{
 			Title:       environment.Title,
 			Description: environment.Description,
 			Open:        func() nav.Screen { return environment.New(th) },
 		},
-	}
+	}, liveEntries(th, live.New())...)
 	if opts.NewService != nil {
 		list = append([]home.Entry{newServiceEntry(th, opts.NewService)}, list...)
 	}

@@ -92,6 +92,7 @@ exists as a plain command for scripts and CI.`,
 	root.AddCommand(newAKSCmd(g, az))
 	root.AddCommand(newTemplatesCmd(g))
 	root.AddCommand(newNewCmd(g))
+	root.AddCommand(newStatusCmd(g))
 	return root
 }
 
