@@ -30,7 +30,7 @@ func TestSummarize(t *testing.T) {
 	reports := []Report{FromUnstructured(deploy), FromUnstructured(other)}
 	s := Summarize(reports, map[Key]bool{
 		{Group: "apps", Kind: "Deployment", Namespace: "shop", Name: "web"}: true,
-		{Kind: "Service", Namespace: "shop", Name: "web"}:                  true,
+		{Kind: "Service", Namespace: "shop", Name: "web"}:                   true,
 	})
 	if s.Pass != 1 || s.Fail != 1 || s.Warn != 1 || s.Error != 1 || s.Total() != 4 {
 		t.Fatalf("counts %+v", s)

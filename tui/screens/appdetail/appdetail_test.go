@@ -35,7 +35,9 @@ func (f *fake) AppEvents(context.Context, environment.Environment, string, strin
 func (f *fake) Reports(context.Context, environment.Environment) (<-chan kyverno.Event, error) {
 	return f.reports, nil
 }
-func (f *fake) Refresh(context.Context, environment.Environment, string, string, bool) error { return nil }
+func (f *fake) Refresh(context.Context, environment.Environment, string, string, bool) error {
+	return nil
+}
 func (f *fake) Sync(_ context.Context, _ environment.Environment, ns, name string) error {
 	f.synced = append(f.synced, ns+"/"+name)
 	return nil
