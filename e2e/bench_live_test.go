@@ -37,7 +37,7 @@ import (
 // The live views at scale: a private API server seeded with
 // IDP_BENCH_APPS Applications (default 10,000) and IDP_BENCH_MRS managed
 // resources (default 50,000, five per XR), kubectl measured beside idp.
-// Only with -bench; the numbers go to docs/benchmarks-live.md:
+// Only with -bench; the numbers go to docs/benchmarks.md:
 //
 //	go test ./e2e -run '^$' -bench Live -benchtime 1x -timeout 60m
 //
