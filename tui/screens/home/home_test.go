@@ -12,18 +12,18 @@ import (
 	"github.com/back-stack/idp/tui/theme"
 )
 
-type stubScreen struct{ title string }
+type fakeScreen struct{ title string }
 
-func (s stubScreen) Init() tea.Cmd                        { return nil }
-func (s stubScreen) Update(tea.Msg) (nav.Screen, tea.Cmd) { return s, nil }
-func (s stubScreen) View() string                         { return s.title }
-func (s stubScreen) SetSize(int, int)                     {}
-func (s stubScreen) Title() string                        { return s.title }
-func (s stubScreen) ShortHelp() []key.Binding             { return nil }
-func (s stubScreen) FullHelp() [][]key.Binding            { return nil }
+func (s fakeScreen) Init() tea.Cmd                        { return nil }
+func (s fakeScreen) Update(tea.Msg) (nav.Screen, tea.Cmd) { return s, nil }
+func (s fakeScreen) View() string                         { return s.title }
+func (s fakeScreen) SetSize(int, int)                     {}
+func (s fakeScreen) Title() string                        { return s.title }
+func (s fakeScreen) ShortHelp() []key.Binding             { return nil }
+func (s fakeScreen) FullHelp() [][]key.Binding            { return nil }
 
 func entry(title string) Entry {
-	return Entry{Title: title, Description: title + " description", Open: func() nav.Screen { return stubScreen{title} }}
+	return Entry{Title: title, Description: title + " description", Open: func() nav.Screen { return fakeScreen{title} }}
 }
 
 func press(m *Model, k tea.KeyPressMsg) tea.Cmd {
