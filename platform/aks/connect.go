@@ -51,6 +51,10 @@ func (t Target) Connect(ctx context.Context) (*Client, Auditor, error) {
 		fromConfig = Ref{SubscriptionID: cfg.Azure.SubscriptionID, ResourceGroup: cfg.Azure.ResourceGroup, Name: cfg.Azure.AKS.Name}
 		audit = &GitAuditor{Repo: repo}
 	}
+	ref := t.Flags.Or(fromConfig)
+	if err := ref.Validate(); err != nil && t.GitOps == "" {
+		return nil, nil, fmt.Errorf("%w; no GitOps repository is set to read them from: pass --gitops (or set gitops: in the idp config)", err)
+	}
 	cred := t.Credential
 	if cred == nil {
 		var err error
@@ -58,7 +62,7 @@ func (t Target) Connect(ctx context.Context) (*Client, Auditor, error) {
 			return nil, nil, fmt.Errorf("Azure credentials: %w", err)
 		}
 	}
-	c, err := NewClient(t.Flags.Or(fromConfig), cred, t.ClientOptions)
+	c, err := NewClient(ref, cred, t.ClientOptions)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -125,3 +125,10 @@ func TestAuditFailureDoesNotUndoTheAction(t *testing.T) {
 		t.Errorf("power %s after a successful start", cl.Power)
 	}
 }
+
+func TestNoGitOpsSaysWhereTheClusterComesFrom(t *testing.T) {
+	_, _, err := Target{Credential: akstest.Credential()}.Connect(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "azure.aks.name") || !strings.Contains(err.Error(), "pass --gitops") {
+		t.Errorf("error %v", err)
+	}
+}
