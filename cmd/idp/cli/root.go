@@ -90,6 +90,7 @@ exists as a plain command for scripts and CI.`,
 	g.register(root)
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newAKSCmd(g, az))
+	root.AddCommand(newGitOpsCmd(g))
 	root.AddCommand(newTemplatesCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newStatusCmd(g))
