@@ -11,15 +11,16 @@ import (
 // it exists; nothing is listed ahead of its implementation.
 func entries(opts Options) []home.Entry {
 	th := opts.Theme
+	src := live.New() // one live client, so every screen shares its informers
 	list := append([]home.Entry{
 		{
 			Title:       environment.Title,
 			Description: environment.Description,
 			Open:        func() nav.Screen { return environment.New(th) },
 		},
-	}, liveEntries(th, live.New())...)
+	}, liveEntries(th, src)...)
 	if opts.NewService != nil {
-		list = append([]home.Entry{newServiceEntry(th, opts.NewService)}, list...)
+		list = append([]home.Entry{newServiceEntry(th, opts.NewService, watchService(th, src))}, list...)
 	}
 	if opts.Power != nil {
 		list = append(list, powerEntry(th, opts.Power))

@@ -11,10 +11,10 @@ import (
 
 // newServiceEntry opens the New service screen. The screen's calls end
 // when it closes.
-func newServiceEntry(th theme.Theme, svc newservice.Service) home.Entry {
+func newServiceEntry(th theme.Theme, svc newservice.Service, watch func(string) nav.Screen) home.Entry {
 	return home.Entry{
 		Title:       newservice.Title,
 		Description: newservice.Description,
-		Open:        func() nav.Screen { return newservice.New(context.Background(), th, svc) },
+		Open:        func() nav.Screen { return newservice.New(context.Background(), th, svc).WithWatch(watch) },
 	}
 }

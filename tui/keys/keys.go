@@ -51,6 +51,8 @@ var (
 	// FormBack goes to the previous field or page of a form; the answers stay.
 	FormBack = key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back"))
 	FormNext = key.NewBinding(key.WithKeys("enter", "tab"), key.WithHelp("enter", "next"))
+	// Watch opens the live view of the service just created.
+	Watch = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "watch it run"))
 	// FormCancel leaves a form without creating anything.
 	FormCancel = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
 )

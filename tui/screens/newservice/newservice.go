@@ -54,6 +54,9 @@ type Model struct {
 	state state
 	gen   int // bumps whenever a result would be stale: a new form, a new proposal
 
+	// watch opens the live view of a created service; nil leaves it out.
+	watch func(service string) nav.Screen
+
 	catalog *templates.Catalog
 	cursor  int
 
@@ -94,6 +97,13 @@ type (
 func New(ctx context.Context, th theme.Theme, svc Service) *Model {
 	ctx, cancel := context.WithCancel(ctx)
 	return &Model{th: th, svc: svc, ctx: ctx, cancel: cancel}
+}
+
+// WithWatch lets the user follow a created service live (Argo CD syncing it,
+// Crossplane making its database ready) from the result, with w.
+func (m *Model) WithWatch(open func(service string) nav.Screen) *Model {
+	m.watch = open
+	return m
 }
 
 func (m *Model) Init() tea.Cmd { return m.loadCatalogCmd() }
@@ -181,8 +191,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.pager.HandleKey(msg)
 	case stateDone:
-		if key.Matches(msg, keys.Open) {
+		switch {
+		case key.Matches(msg, keys.Open):
 			return func() tea.Msg { return nav.PopMsg{} }
+		case key.Matches(msg, keys.Watch) && m.canWatch():
+			return nav.Push(m.watch(m.result.Service))
 		}
 		m.pager.HandleKey(msg)
 	}
@@ -313,9 +326,17 @@ func (m *Model) ShortHelp() []key.Binding {
 	case statePreviewing:
 		return []key.Binding{keys.Create, keys.Edit, keys.Up, keys.Down}
 	case stateDone:
+		if m.canWatch() {
+			return []key.Binding{keys.Watch, keys.Open}
+		}
 		return []key.Binding{keys.Open}
 	}
 	return nil
+}
+
+// canWatch: there is a live view, and a service that was really created.
+func (m *Model) canWatch() bool {
+	return m.watch != nil && m.result != nil && !m.result.DryRun
 }
 
 func (m *Model) FullHelp() [][]key.Binding {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/back-stack/idp/assets"
 	"github.com/back-stack/idp/platform/scaffold"
 	"github.com/back-stack/idp/platform/templates"
@@ -118,5 +120,37 @@ func TestCatalogErrorIsShown(t *testing.T) {
 	}
 	if !strings.Contains(m.View(), "No templates: templates /x") {
 		t.Errorf("view %q", m.View())
+	}
+}
+
+type watchScreen struct {
+	nav.Screen
+	service string
+}
+
+// After a service is created, w opens the live view of it; a dry run has
+// nothing to watch.
+func TestWatchTheCreatedService(t *testing.T) {
+	var opened []string
+	m := New(context.Background(), theme.New(true), stubService{}).WithWatch(func(service string) nav.Screen {
+		opened = append(opened, service)
+		return watchScreen{service: service}
+	})
+	m.state, m.result = stateDone, &scaffold.Result{Service: "payments-api"}
+	if got := m.ShortHelp()[0].Help().Key; got != "w" {
+		t.Fatalf("footer starts with %q, want w", got)
+	}
+	cmd := m.handleKey(tea.KeyPressMsg{Code: 'w', Text: "w"})
+	if cmd == nil {
+		t.Fatal("w did nothing")
+	}
+	push, ok := cmd().(nav.PushMsg)
+	if !ok || push.Screen.(watchScreen).service != "payments-api" || len(opened) != 1 {
+		t.Fatalf("w gave %#v, opened %v", push, opened)
+	}
+
+	m.result = &scaffold.Result{Service: "payments-api", DryRun: true}
+	if cmd := m.handleKey(tea.KeyPressMsg{Code: 'w', Text: "w"}); cmd != nil || len(opened) != 1 {
+		t.Error("a dry run offered something to watch")
 	}
 }
