@@ -74,21 +74,32 @@ func (r *Repo) ReadFile(ctx context.Context, rev, path string) ([]byte, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := r.resolve(rev)
+	c, o, e, err := r.entryAtRev(rev, path)
 	if err != nil {
 		return nil, err
 	}
-	o := newOverlay(r.st)
-	e, ok, err := o.entryAt(c.TreeHash, path)
-	switch {
-	case err != nil:
-		return nil, err
-	case !ok:
-		return nil, fmt.Errorf("gitops: %s at %s: %w", path, short(c.Hash.String()), fs.ErrNotExist)
-	case !e.Mode.IsFile():
+	if !e.Mode.IsFile() {
 		return nil, fmt.Errorf("gitops: %s at %s is not a file", path, short(c.Hash.String()))
 	}
 	return o.blob(e.Hash)
+}
+
+// entryAtRev finds p in the tree of revision rev; a missing path is
+// fs.ErrNotExist. r.mu must be held.
+func (r *Repo) entryAtRev(rev, p string) (*object.Commit, *overlay, object.TreeEntry, error) {
+	c, err := r.resolve(rev)
+	if err != nil {
+		return nil, nil, object.TreeEntry{}, err
+	}
+	o := newOverlay(r.st)
+	e, ok, err := o.entryAt(c.TreeHash, p)
+	switch {
+	case err != nil:
+		return nil, nil, object.TreeEntry{}, err
+	case !ok:
+		return nil, nil, object.TreeEntry{}, fmt.Errorf("gitops: %s at %s: %w", p, short(c.Hash.String()), fs.ErrNotExist)
+	}
+	return c, o, e, nil
 }
 
 // List returns the files under dir ("" for all) at a revision, sorted.
@@ -98,18 +109,11 @@ func (r *Repo) List(ctx context.Context, rev, dir string) ([]Entry, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := r.resolve(rev)
+	c, o, e, err := r.entryAtRev(rev, dir)
 	if err != nil {
 		return nil, err
 	}
-	o := newOverlay(r.st)
-	e, ok, err := o.entryAt(c.TreeHash, dir)
-	switch {
-	case err != nil:
-		return nil, err
-	case !ok:
-		return nil, fmt.Errorf("gitops: %s at %s: %w", dir, short(c.Hash.String()), fs.ErrNotExist)
-	case e.Mode != filemode.Dir:
+	if e.Mode != filemode.Dir {
 		return nil, fmt.Errorf("gitops: %s at %s is not a directory", dir, short(c.Hash.String()))
 	}
 	var out []Entry

@@ -135,25 +135,29 @@ func newRetryCmd(open openRepo) *cobra.Command {
 }
 
 func newPatchCmd(open openRepo) *cobra.Command {
-	return &cobra.Command{
-		Use:   "patch ID",
-		Short: "Write a pending change set to stdout as a patch (git format-patch form, for git am)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			repo, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer repo.Close()
-			return repo.WritePatch(cmd.Context(), args[0], cmd.OutOrStdout())
-		},
-	}
+	return idCmd(open, "patch ID", "Write a pending change set to stdout as a patch (git format-patch form, for git am)",
+		func(cmd *cobra.Command, repo *gitops.Repo, id string) error {
+			return repo.WritePatch(cmd.Context(), id, cmd.OutOrStdout())
+		})
 }
 
 func newDiscardCmd(open openRepo) *cobra.Command {
+	return idCmd(open, "discard ID", "Drop a pending change set (write it out with patch first to keep it)",
+		func(cmd *cobra.Command, repo *gitops.Repo, id string) error {
+			if err := repo.Discard(cmd.Context(), id); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "discarded %s\n", id)
+			return nil
+		})
+}
+
+// idCmd is a command on one pending change set: it opens the repository,
+// runs, and closes it.
+func idCmd(open openRepo, use, short string, run func(*cobra.Command, *gitops.Repo, string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:   "discard ID",
-		Short: "Drop a pending change set (write it out with patch first to keep it)",
+		Use:   use,
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			repo, err := open(cmd)
@@ -161,11 +165,7 @@ func newDiscardCmd(open openRepo) *cobra.Command {
 				return err
 			}
 			defer repo.Close()
-			if err := repo.Discard(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "discarded %s\n", args[0])
-			return nil
+			return run(cmd, repo, args[0])
 		},
 	}
 }

@@ -54,7 +54,7 @@ func TestShowsResolvedTarget(t *testing.T) {
 	}
 }
 
-func TestShowsProblemAndWhatToDo(t *testing.T) {
+func TestShowsProblemAndNextStep(t *testing.T) {
 	m := loaded(t, 100, 30, nav.EnvMsg{Env: testenv.Broken()})
 	view := ansi.Strip(m.View())
 	for _, want := range []string{

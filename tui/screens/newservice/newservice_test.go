@@ -66,25 +66,25 @@ func TestAnswers(t *testing.T) {
 	}
 }
 
-type stubService struct{ err error }
+type cannedService struct{ err error }
 
-func (s stubService) Catalog(context.Context) (*templates.Catalog, error) {
+func (s cannedService) Catalog(context.Context) (*templates.Catalog, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
 	var c templates.Catalog
 	return &c, c.LoadFS(assets.Templates(), ".", templates.BuiltinSource)
 }
-func (s stubService) Prepare(context.Context, scaffold.Request) (*scaffold.Proposal, error) {
+func (s cannedService) Prepare(context.Context, scaffold.Request) (*scaffold.Proposal, error) {
 	return nil, s.err
 }
-func (s stubService) Apply(context.Context, *scaffold.Proposal) (*scaffold.Result, error) {
+func (s cannedService) Apply(context.Context, *scaffold.Proposal) (*scaffold.Result, error) {
 	return nil, s.err
 }
 
 // Results of an older generation are dropped before they touch the state.
 func TestStaleResultsAreDropped(t *testing.T) {
-	m := New(context.Background(), theme.New(true), stubService{})
+	m := New(context.Background(), theme.New(true), cannedService{})
 	msg := m.Init()()
 	m.Update(msg)
 	if m.state != statePicking || len(m.catalog.Templates) != 3 {
@@ -113,7 +113,7 @@ func TestStaleResultsAreDropped(t *testing.T) {
 }
 
 func TestCatalogErrorIsShown(t *testing.T) {
-	m := New(context.Background(), theme.New(true), stubService{err: errors.New("templates /x: no template.yaml")})
+	m := New(context.Background(), theme.New(true), cannedService{err: errors.New("templates /x: no template.yaml")})
 	_, cmd := m.Update(m.Init()())
 	if e, ok := cmd().(nav.ErrMsg); !ok || !strings.Contains(e.Error(), "no template.yaml") {
 		t.Errorf("error message %v", cmd())
@@ -132,7 +132,7 @@ type watchScreen struct {
 // nothing to watch.
 func TestWatchTheCreatedService(t *testing.T) {
 	var opened []string
-	m := New(context.Background(), theme.New(true), stubService{}).WithWatch(func(service string) nav.Screen {
+	m := New(context.Background(), theme.New(true), cannedService{}).WithWatch(func(service string) nav.Screen {
 		opened = append(opened, service)
 		return watchScreen{service: service}
 	})
