@@ -101,3 +101,14 @@ func globalConfig() *config.Config {
 	}
 	return merged
 }
+
+// HasGlobalIdentity reports whether git would find an author outside any
+// repository: GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, or a name and email in
+// the global config.
+func HasGlobalIdentity() bool {
+	name, email := os.Getenv("GIT_AUTHOR_NAME"), os.Getenv("GIT_AUTHOR_EMAIL")
+	if c := globalConfig(); c != nil {
+		name, email = or(name, or(c.Author.Name, c.User.Name)), or(email, or(c.Author.Email, c.User.Email))
+	}
+	return name != "" && email != ""
+}

@@ -140,13 +140,19 @@ func (r *Repo) fetch(ctx context.Context) (*remoteState, error) {
 		}
 	}
 	// idp's own pull-request branches that are gone remotely (merged and
-	// deleted) must not be built upon again.
-	prefix := "refs/remotes/" + r.remote.name + "/idp/"
+	// deleted) must not be built upon again; nor, in idp's cached clone,
+	// any branch the remote no longer has (a repository deleted and made
+	// again under the same URL, which a fetch of nothing does not prune).
+	base := "refs/remotes/" + r.remote.name + "/"
+	prefix := base + "idp/"
+	if r.cached {
+		prefix = base
+	}
 	iter, err := r.st.IterReferences()
 	if err == nil {
 		var gone []plumbing.ReferenceName
 		iter.ForEach(func(ref *plumbing.Reference) error {
-			if n := ref.Name().String(); strings.HasPrefix(n, prefix) {
+			if n := ref.Name().String(); strings.HasPrefix(n, prefix) && ref.Type() == plumbing.HashReference {
 				if _, ok := st.refs[plumbing.NewBranchReferenceName(strings.TrimPrefix(n, "refs/remotes/"+r.remote.name+"/"))]; !ok {
 					gone = append(gone, ref.Name())
 				}
