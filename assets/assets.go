@@ -29,6 +29,9 @@ func Platform() fs.FS { return sub(platform, "platform") }
 const (
 	DatabaseXRD      = "database/xrd.yaml"
 	DatabaseClaimXRD = "database/xrd-claims.yaml"
+	// DatabaseComposition composes the database API's XR into Azure
+	// Database for PostgreSQL (a v2 Pipeline with function-patch-and-transform).
+	DatabaseComposition = "database/composition.yaml"
 )
 
 func sub(f embed.FS, dir string) fs.FS {

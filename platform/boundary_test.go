@@ -114,3 +114,33 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// simulators are the demo's and the tests' stand-ins for Argo CD,
+// Crossplane and the playground: tests of the domain may use them, the code
+// a user runs against a real cluster never does.
+var simulators = []string{module + "/internal/sim", module + "/internal/demo"}
+
+func TestDomainDoesNotRunOnSimulators(t *testing.T) {
+	root := moduleRoot(t)
+	args := []string{"list", "-e", "-deps"}
+	for _, tree := range domainTrees {
+		args = append(args, "./"+tree+"/...")
+	}
+	cmd := exec.Command(goTool(), args...) // no -test: what ships
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := strings.Fields(string(out))
+	if len(pkgs) == 0 {
+		t.Fatal("no packages listed")
+	}
+	for _, pkg := range pkgs {
+		for _, s := range simulators {
+			if pkg == s {
+				t.Errorf("the domain depends on %s, a simulator; only tests and idp demo may", pkg)
+			}
+		}
+	}
+}

@@ -32,6 +32,9 @@ type Options struct {
 	// NewService creates services from golden paths; nil leaves "New
 	// service" out.
 	NewService newservice.Service
+	// Banner, when set, is shown under the header on the home screen (the
+	// demo says what it is and where its playground lives).
+	Banner string
 }
 
 // App is the root model: a stack of screens with the home screen at the
@@ -41,6 +44,7 @@ type App struct {
 	resolve func() environment.Environment
 	stack   []nav.Screen
 	help    help.Model
+	banner  string
 
 	env       environment.Environment
 	envLoaded bool
@@ -65,7 +69,7 @@ type toastExpiredMsg struct{ id int }
 func New(opts Options) *App {
 	h := help.New()
 	h.Styles = opts.Theme.Help()
-	a := &App{th: opts.Theme, resolve: opts.Resolve, help: h}
+	a := &App{th: opts.Theme, resolve: opts.Resolve, help: h, banner: opts.Banner}
 	a.stack = []nav.Screen{home.New(opts.Theme, entries(opts))}
 	return a
 }

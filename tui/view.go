@@ -25,7 +25,15 @@ func (a *App) bodyHeight(footer int) int {
 	if a.toast != "" {
 		toast = 1
 	}
-	return max(0, a.height-headerLines-toast-footer)
+	return max(0, a.height-headerLines-len(a.bannerLines())-toast-footer)
+}
+
+// bannerLines is the banner, shown on the home screen only.
+func (a *App) bannerLines() []string {
+	if a.banner == "" || len(a.stack) > 1 {
+		return nil
+	}
+	return []string{a.th.Progressing.Render(a.banner)}
 }
 
 func (a *App) View() tea.View {
@@ -46,6 +54,7 @@ func (a *App) render() string {
 
 	lines := make([]string, 0, a.height)
 	lines = append(lines, a.header(), a.th.Muted.Render(strings.Repeat("─", a.width)))
+	lines = append(lines, a.bannerLines()...)
 	body := strings.Split(a.top().View(), "\n")
 	for i := range bodyH {
 		l := ""

@@ -4,6 +4,8 @@
 package environment
 
 import (
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/back-stack/idp/platform/config"
@@ -19,6 +21,16 @@ type Environment struct {
 	// Rest is the client configuration for Kube; nil when KubeErr is set.
 	Rest    *rest.Config
 	KubeErr error
+	// InProcess, when set, is a cluster served inside this process (the
+	// demo's playground) instead of Rest.
+	InProcess *InProcess
+}
+
+// InProcess is a Kubernetes API served in this process: the clients every
+// view shares, in place of a client configuration.
+type InProcess struct {
+	Dynamic   dynamic.Interface
+	Discovery discovery.DiscoveryInterface
 }
 
 // Resolve reads the kubeconfig named by cfg (kubectl's rules). It reads files

@@ -26,6 +26,9 @@ type Client struct {
 func New() *Client { return &Client{hub: watch.NewHub()} }
 
 func (c *Client) pool(env environment.Environment) (*watch.Pool, error) {
+	if in := env.InProcess; in != nil {
+		return c.hub.Attach(in, in.Dynamic, in.Discovery), nil
+	}
 	if env.Rest == nil {
 		if env.KubeErr != nil {
 			return nil, env.KubeErr

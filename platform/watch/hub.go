@@ -54,6 +54,21 @@ func (h *Hub) Pool(cfg *rest.Config) (*Pool, error) {
 	return p, nil
 }
 
+// Attach returns the pool for clients that have no configuration (a cluster
+// served in this process), creating it on first use; key identifies the
+// cluster, and the same key gets the same pool.
+func (h *Hub) Attach(key any, dyn dynamic.Interface, disco discovery.DiscoveryInterface) *Pool {
+	id := fmt.Sprintf("in-process %p", key)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p, ok := h.pools[id]; ok {
+		return p
+	}
+	p := NewPool(dyn, disco)
+	h.pools[id] = p
+	return p
+}
+
 // NewPoolForConfig builds a pool and its discovery-backed resolver for cfg.
 func NewPoolForConfig(cfg *rest.Config) (*Pool, error) {
 	cfg = rest.CopyConfig(cfg)

@@ -308,7 +308,9 @@ func (p *Pool) listWatch(spec Spec, src *source) cache.ListerWatcher {
 	tweak := func(o *metav1.ListOptions) {
 		o.FieldSelector, o.LabelSelector = spec.FieldSelector, spec.LabelSelector
 	}
-	return &cache.ListWatch{
+	// A client that cannot stream lists (an in-process fake) says so, and
+	// the reflector then lists and watches.
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			tweak(&o)
 			list, err := ri.List(ctx, o)
@@ -333,7 +335,7 @@ func (p *Pool) listWatch(spec Spec, src *source) cache.ListerWatcher {
 			src.connected()
 			return w, nil
 		},
-	}
+	}, p.dyn)
 }
 
 func (s *source) set(st State, err error) {

@@ -94,6 +94,7 @@ exists as a plain command for scripts and CI.`,
 	root.AddCommand(newTemplatesCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newStatusCmd(g))
+	root.AddCommand(newDemoCmd())
 	return root
 }
 

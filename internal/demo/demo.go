@@ -1,0 +1,392 @@
+// Package demo is idp's playground: a GitOps repository and a local forge of
+// bare Git repositories in one folder, an in-process Kubernetes API, a
+// simulator playing Argo CD and Crossplane on it, and an AKS stand-in behind
+// the Azure SDK's fake server. `idp demo` opens the full TUI on it; the
+// end-to-end tests use it too. Nothing that runs against a real cluster
+// depends on this package.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/back-stack/idp/assets"
+	"github.com/back-stack/idp/gitops"
+	"github.com/back-stack/idp/internal/sim"
+	"github.com/back-stack/idp/platform/aks/akstest"
+	"github.com/back-stack/idp/platform/config"
+	"github.com/back-stack/idp/platform/environment"
+	"github.com/back-stack/idp/platform/forge"
+	"github.com/back-stack/idp/platform/kube"
+	"github.com/back-stack/idp/platform/platformconfig"
+)
+
+// The playground's layout under its folder.
+const (
+	// GitDir is the local forge: a folder of bare repositories, the GitOps
+	// repository among them.
+	GitDir = "git"
+	// GitOpsName is the GitOps repository's name in the forge.
+	GitOpsName = "platform-gitops"
+	lockName   = "demo.lock"
+	marker     = "idp-demo"
+)
+
+// The demo's AKS cluster, as .idp/platform.yaml names it.
+const (
+	Subscription  = "00000000-0000-4000-8000-00000000d3e0"
+	ResourceGroup = "rg-idp-demo"
+	ClusterName   = "aks-idp-demo"
+	Location      = "westeurope"
+)
+
+// Failing is the example service that goes Degraded, so that the failure
+// views have something to show.
+const Failing = "payments"
+
+//go:embed all:seed
+var seed embed.FS
+
+// Options shape a playground.
+type Options struct {
+	// Dir holds the playground; default DefaultDir().
+	Dir string
+	// Reset deletes the playground first.
+	Reset bool
+	// Phase paces the simulator (default 2s per application phase).
+	Phase time.Duration
+	// PowerSteps is how many polls a stop or start of the AKS stand-in
+	// takes (default 5).
+	PowerSteps int
+}
+
+// Playground is an open playground. Close it to release its folder.
+type Playground struct {
+	// Dir is the playground's folder.
+	Dir string
+	// Created reports that this run made the playground (it was new or
+	// reset), so the example services are still to be created.
+	Created bool
+	// Config points idp at the playground: the GitOps repository and the
+	// local forge.
+	Config config.Config
+	// AKS is the cluster stand-in that AKS power talks to.
+	AKS *akstest.Cluster
+
+	opts    Options
+	unlock  func()
+	cluster *Cluster
+	sim     *sim.Sim
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// DefaultDir is the playground's default folder: idp/demo in the user state
+// dir ($XDG_STATE_HOME, else ~/.local/state).
+func DefaultDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "idp", "demo"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home folder for the playground: pass --dir: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "idp", "demo"), nil
+}
+
+// Open creates the playground in opts.Dir, or reuses the one there. Only one
+// idp may use a playground at a time.
+func Open(ctx context.Context, opts Options) (*Playground, error) {
+	if opts.Dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		opts.Dir = d
+	}
+	if opts.Phase <= 0 {
+		opts.Phase = 2 * time.Second
+	}
+	if opts.PowerSteps <= 0 {
+		opts.PowerSteps = 5
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("playground %s: %w", dir, err)
+	}
+	unlock, err := lock(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, fmt.Errorf("playground %s is in use by another idp demo: quit that one, or pass --dir for a second playground (%w)", dir, err)
+	}
+	p := &Playground{Dir: dir, opts: opts, unlock: unlock}
+	if opts.Reset {
+		if err := p.clear(); err != nil {
+			unlock()
+			return nil, err
+		}
+	}
+	p.Config = config.Config{
+		GitOps: filepath.Join(dir, GitDir, GitOpsName+".git"),
+		Forge:  config.Forge{Type: "local", Dir: filepath.Join(dir, GitDir)},
+	}
+	if _, err := os.Stat(filepath.Join(p.Config.GitOps, "HEAD")); errors.Is(err, fs.ErrNotExist) {
+		if err := p.create(ctx); err != nil {
+			p.clear()
+			unlock()
+			return nil, fmt.Errorf("create the playground in %s: %w", dir, err)
+		}
+		p.Created = true
+	}
+	p.AKS = &akstest.Cluster{Power: "Running", Provisioning: "Succeeded", Location: Location, Version: "1.33.2", Steps: opts.PowerSteps}
+	return p, nil
+}
+
+// checkDir refuses a folder that holds something other than a playground,
+// so that --reset never deletes a user's files.
+func checkDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("playground %s: %w", dir, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+		return fmt.Errorf("%s is not empty and is not an idp playground: pass --dir with a new or empty folder", dir)
+	}
+	return nil
+}
+
+// clear empties the playground's folder, keeping the lock.
+func (p *Playground) clear() error {
+	entries, err := os.ReadDir(p.Dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == lockName {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(p.Dir, e.Name())); err != nil {
+			return fmt.Errorf("reset the playground: %w", err)
+		}
+	}
+	return nil
+}
+
+// GitOpsURL is the GitOps repository as Applications name it.
+func (p *Playground) GitOpsURL() string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p.Config.GitOps)}).String()
+}
+
+// create makes the GitOps repository with the platform layout, committed
+// through the gitops engine.
+func (p *Playground) create(ctx context.Context) error {
+	if err := os.WriteFile(filepath.Join(p.Dir, marker), []byte("This folder is an idp demo playground; `idp demo --reset` recreates it.\n"), 0o644); err != nil {
+		return err
+	}
+	fg, err := forge.NewLocal(p.Config.Forge.Dir, "")
+	if err != nil {
+		return err
+	}
+	if _, err := fg.Create(ctx, forge.CreateOptions{Name: GitOpsName, Description: "The demo platform's GitOps repository"}); err != nil {
+		return err
+	}
+	files, err := p.seedFiles()
+	if err != nil {
+		return err
+	}
+	repo, err := gitops.Open(ctx, p.Config.GitOps, gitops.Options{})
+	if err != nil {
+		return err
+	}
+	defer repo.Close()
+	_, err = repo.Apply(ctx, gitops.ChangeSet{
+		Files:   files,
+		Message: "Bootstrap the demo platform\n\nThe layout idp writes: bootstrap/root.yaml (the app of apps), platform/ (Argo CD,\nCrossplane with the database API, Kyverno, the apps app of apps) and .idp/platform.yaml.",
+		Author:  Author(),
+	})
+	return err
+}
+
+// Author signs the playground's own commits, and the user's in it when git
+// has no identity configured.
+func Author() *gitops.Signature {
+	return &gitops.Signature{Name: "idp demo", Email: "demo@idp.invalid"}
+}
+
+// seedFiles are the GitOps repository's first commit.
+func (p *Playground) seedFiles() ([]gitops.FileChange, error) {
+	var out []gitops.FileChange
+	data := struct{ GitOpsURL string }{p.GitOpsURL()}
+	err := fs.WalkDir(seed, "seed", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := seed.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		t, err := template.New(name).Option("missingkey=error").Parse(string(raw))
+		if err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if err := t.Execute(&b, data); err != nil {
+			return err
+		}
+		out = append(out, gitops.FileChange{Path: strings.TrimPrefix(name, "seed/"), Content: b.Bytes()})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []string{assets.DatabaseXRD, assets.DatabaseComposition} {
+		b, err := fs.ReadFile(assets.Platform(), f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, gitops.FileChange{Path: path.Join("platform/crossplane", f), Content: b})
+	}
+	pc := platformconfig.Config{
+		APIVersion: platformconfig.APIVersion, Kind: platformconfig.Kind, Name: "idp-demo",
+		Azure: platformconfig.Azure{
+			SubscriptionID: Subscription, TenantID: "00000000-0000-4000-8000-0000000000e1",
+			Location: Location, ResourceGroup: ResourceGroup, AKS: platformconfig.AKS{Name: ClusterName},
+		},
+		GitOps:     platformconfig.GitOps{Changes: platformconfig.ChangeDirect},
+		Crossplane: platformconfig.Crossplane{API: platformconfig.CrossplaneV2},
+	}
+	b, err := platformconfig.Marshal(pc)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, gitops.FileChange{Path: platformconfig.Path, Content: b}), nil
+}
+
+// Start brings up the in-process cluster and the simulator, and applies
+// bootstrap/root.yaml as the bootstrap would. The simulator runs until ctx
+// ends or Close.
+func (p *Playground) Start(ctx context.Context) error {
+	snap, err := p.snapshot()
+	if err != nil {
+		return err
+	}
+	p.cluster = NewCluster(servedKinds(snap))
+	p.sim = sim.New(p.cluster.Dynamic(), sim.Options{
+		Source:  func(context.Context) (sim.Snapshot, error) { return p.snapshot() },
+		RepoURL: p.GitOpsURL(),
+		Resolve: func(gvk schema.GroupVersionKind) (schema.GroupVersionResource, bool, bool) {
+			k, ok := p.cluster.KindFor(gvk)
+			return k.GVR(), k.Namespaced, ok
+		},
+		Phase: p.opts.Phase,
+		Tick:  min(time.Second, p.opts.Phase/2),
+		Failures: map[string]sim.Failure{Failing: {
+			Health:  "Degraded",
+			Message: `Deployment "payments" exceeded its progress deadline: pod payments-7d9c6b5f4-x2x8q: Back-off pulling image "ghcr.io/acme/payments:1.4.2": not found`,
+		}},
+	})
+	root, ok := snap.Files["bootstrap/root.yaml"]
+	if !ok {
+		return errors.New("the playground's GitOps repository has no bootstrap/root.yaml: run idp demo --reset")
+	}
+	if err := p.sim.Apply(ctx, root); err != nil {
+		return fmt.Errorf("apply bootstrap/root.yaml: %w", err)
+	}
+	if err := p.seedCluster(ctx); err != nil {
+		return err
+	}
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		_ = p.sim.Run(ctx)
+	}()
+	return nil
+}
+
+// Environment points the views at the in-process cluster.
+func (p *Playground) Environment() environment.Environment {
+	env := environment.Environment{
+		Config: p.Config,
+		Kube: kube.Target{
+			Context: "idp-demo", Cluster: "idp-demo (in-process)", Server: "in-process (idp demo)",
+			Namespace: "argocd", User: "demo",
+		},
+	}
+	if p.cluster != nil {
+		env.InProcess = &environment.InProcess{Dynamic: p.cluster.Dynamic(), Discovery: p.cluster.Discovery()}
+	} else {
+		env.KubeErr = errors.New("the demo's cluster is not started")
+	}
+	return env
+}
+
+// Close stops the simulator and releases the folder.
+func (p *Playground) Close() {
+	if p.cancel != nil {
+		p.cancel()
+		p.wg.Wait()
+	}
+	if p.cluster != nil {
+		p.cluster.Close()
+	}
+	if p.unlock != nil {
+		p.unlock()
+		p.unlock = nil
+	}
+}
+
+// snapshot reads the GitOps repository's default branch, as Argo CD's repo
+// server would.
+func (p *Playground) snapshot() (sim.Snapshot, error) {
+	r, err := git.PlainOpen(p.Config.GitOps)
+	if err != nil {
+		return sim.Snapshot{}, err
+	}
+	head, err := r.Head()
+	if err != nil {
+		return sim.Snapshot{}, err
+	}
+	c, err := r.CommitObject(head.Hash())
+	if err != nil {
+		return sim.Snapshot{}, err
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return sim.Snapshot{}, err
+	}
+	snap := sim.Snapshot{Revision: c.Hash.String(), Files: map[string][]byte{}}
+	err = tree.Files().ForEach(func(f *object.File) error {
+		s, err := f.Contents()
+		snap.Files[f.Name] = []byte(s)
+		return err
+	})
+	return snap, err
+}
