@@ -307,6 +307,13 @@ func (p *Playground) Start(ctx context.Context) error {
 		},
 		Phase: p.opts.Phase,
 		Tick:  min(time.Second, p.opts.Phase/2),
+		// Argo CD and Crossplane run on the AKS cluster: stopping it (from
+		// Cluster power) stops them until it starts again.
+		Paused: func() bool {
+			var stopped bool
+			p.AKS.Update(func(c *akstest.Cluster) { stopped = c.Power == "Stopped" })
+			return stopped
+		},
 		Failures: map[string]sim.Failure{Failing: {
 			Health:  "Degraded",
 			Message: `Deployment "payments" exceeded its progress deadline: pod payments-7d9c6b5f4-x2x8q: Back-off pulling image "ghcr.io/acme/payments:1.4.2": not found`,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/back-stack/idp/gitops"
 	"github.com/back-stack/idp/internal/sim"
+	"github.com/back-stack/idp/platform/aks/akstest"
 )
 
 const webApp = `apiVersion: argoproj.io/v1alpha1
@@ -322,4 +323,29 @@ func TestPlaygroundsAreIndependent(t *testing.T) {
 	if get(t, b, "argoproj.io/v1alpha1", "Application", "argocd", "web") != nil {
 		t.Fatal("b's cluster has a's service")
 	}
+}
+
+// Argo CD and Crossplane run on the AKS cluster: while Cluster power has it
+// stopped, nothing is reconciled; started again, the backlog is.
+func TestPlaygroundPausesWhileAKSStopped(t *testing.T) {
+	p := open(t, filepath.Join(t.TempDir(), "pg"))
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "root synced", func() (bool, string) {
+		s, _, _ := appStatus(t, p, "root")
+		return s == "Synced", s
+	})
+	p.AKS.Update(func(c *akstest.Cluster) { c.Power = "Stopped" })
+	time.Sleep(50 * time.Millisecond) // a tick in flight finishes
+	commit(t, p, map[string]string{"apps/web/application.yaml": webApp})
+	time.Sleep(40 * p.opts.Phase)
+	if get(t, p, "argoproj.io/v1alpha1", "Application", "argocd", "web") != nil {
+		t.Fatal("web was deployed while the cluster was stopped")
+	}
+	p.AKS.Update(func(c *akstest.Cluster) { c.Power = "Running" })
+	waitFor(t, "web Healthy after start", func() (bool, string) {
+		_, h, _ := appStatus(t, p, "web")
+		return h == "Healthy", h
+	})
 }

@@ -67,6 +67,9 @@ type Options struct {
 	Namespace string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Paused, when it returns true, stops the controllers for a tick (the
+	// cluster they run on is stopped).
+	Paused func() bool
 }
 
 // Sim is the simulator. Run drives it; Step runs one reconcile pass.
@@ -113,10 +116,12 @@ func (s *Sim) Run(ctx context.Context) error {
 	t := time.NewTicker(s.opts.Tick)
 	defer t.Stop()
 	for {
-		err := s.Step(ctx)
-		s.mu.Lock()
-		s.err = err
-		s.mu.Unlock()
+		if s.opts.Paused == nil || !s.opts.Paused() {
+			err := s.Step(ctx)
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+		}
 		select {
 		case <-ctx.Done():
 			return nil

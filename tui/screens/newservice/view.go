@@ -130,6 +130,9 @@ func (m *Model) resultLines() []string {
 	for _, n := range r.Notes {
 		lines = append(lines, m.th.OutOfSync.Render("Note: "+n))
 	}
+	if m.canWatch() {
+		return append(lines, "", m.th.Muted.Render("Press w to watch Argo CD deploy it, enter to go back."))
+	}
 	return append(lines, "", m.th.Muted.Render("Press enter to go back."))
 }
 

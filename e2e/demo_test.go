@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/back-stack/idp/internal/testworld"
+)
+
+// demoWait covers the simulated loop: a service goes from a commit to
+// Healthy in about 20 seconds on the demo's pace.
+const demoWait = 90 * time.Second
+
+func startDemo(t *testing.T, dir string, args ...string) *testworld.Terminal {
+	t.Helper()
+	term := testworld.StartTerminal(t, testworld.TerminalOptions{Width: 120, Height: 32, Env: env(t)},
+		append([]string{testworld.IdpBinary(t), "demo", "--dir", dir}, args...)...)
+	return term
+}
+
+// The newcomer's loop on the real binary: idp demo opens the TUI on a new
+// playground with its banner, the example services come up (payments
+// Degraded), a service created through the golden-path form is watched
+// until Healthy, and quitting leaves no process behind.
+func TestDemoEndToEnd(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "playground")
+	term := startDemo(t, dir)
+	term.WaitFor("DEMO  playground in "+dir, demoWait)
+
+	term.SendKeys("Enter")
+	term.WaitFor("Choose a golden path", wait)
+	term.SendKeys("Enter") // go-service
+	term.WaitFor("Name *", wait)
+	term.SendKeys("shop-api", "Enter", "Enter", "Enter", "Enter")
+	term.WaitFor("Replicas", wait)
+	term.SendKeys("Enter", "Enter", "Enter", "Enter", "Enter")
+	term.WaitFor("PostgreSQL database", wait)
+	term.SendKeys("y")
+	term.WaitFor("Database size", wait)
+	term.SendKeys("Enter", "Enter")
+	term.WaitFor("GitOps change", wait)
+	term.SendKeys("Enter")
+	term.WaitFor("Created shop-api", wait)
+	term.WaitFor("Press w to watch", wait)
+	term.SendKeys("w")
+	term.WaitFor("filter: shop-api", wait)
+	screen := term.WaitFor("Healthy", demoWait)
+	if !strings.Contains(screen, "shop-api") || !strings.Contains(screen, "Synced") {
+		t.Fatalf("the new service's row:\n%s", screen)
+	}
+
+	// Its database is composed and becomes Ready in the Crossplane view.
+	term.SendKeys("Escape")
+	term.WaitFor("Created shop-api", wait)
+	term.SendKeys("Escape")
+	term.WaitFor("DEMO  playground", wait)
+	openEntry(t, term, "Crossplane")
+	term.WaitFor("FlexibleServer shop-api/shop-api-db-server", demoWait)
+	term.WaitFor("0 not ready", demoWait)
+
+	// The failure path: payments is Degraded, with the reason.
+	term.SendKeys("Escape")
+	term.WaitFor("DEMO  playground", wait)
+	openEntry(t, term, "Applications")
+	term.SendKeys("/")
+	term.SendKeys("payments", "Enter")
+	term.WaitFor("Degraded", demoWait)
+	term.SendKeys("Enter")
+	term.WaitFor("exceeded its progress deadline", wait)
+
+	term.SendKeys("q")
+	if code := term.WaitExit(wait); code != 0 {
+		t.Fatalf("idp demo exited with %d", code)
+	}
+	// The test terminal's shell stays; idp itself must be gone.
+	pattern := "^" + regexp.QuoteMeta(testworld.IdpBinary(t)) + " demo --dir " + regexp.QuoteMeta(dir)
+	if out, err := exec.Command("pgrep", "-f", pattern).Output(); err == nil {
+		t.Fatalf("idp processes left behind after quitting: %s", out)
+	}
+
+	// The GitOps repository holds what the form committed.
+	gitops := filepath.Join(dir, "git", "platform-gitops.git")
+	files := testworld.Git(t, "", "--git-dir", gitops, "ls-tree", "-r", "--name-only", "main", "apps/shop-api")
+	if files != "apps/shop-api/application.yaml\napps/shop-api/database.yaml\napps/shop-api/namespace.yaml" {
+		t.Fatalf("apps/shop-api in Git:\n%s", files)
+	}
+	testworld.Git(t, "", "--git-dir", gitops, "fsck", "--strict")
+}
+
+// A second run reuses the playground; --reset starts afresh; two
+// playgrounds run side by side; one playground refuses a second idp.
+func TestDemoPlaygrounds(t *testing.T) {
+	base := t.TempDir()
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+
+	termA := startDemo(t, a)
+	termA.WaitFor("DEMO  playground in "+a, demoWait)
+	gitopsA := filepath.Join(a, "git", "platform-gitops.git")
+	mark := testworld.Git(t, "", "--git-dir", gitopsA, "rev-parse", "main")
+
+	termB := startDemo(t, b)
+	termB.WaitFor("DEMO  playground in "+b, demoWait)
+	if testworld.Git(t, "", "--git-dir", filepath.Join(b, "git", "platform-gitops.git"), "rev-parse", "main") == mark {
+		t.Fatal("two playgrounds share a GitOps history")
+	}
+
+	// The same folder twice: a clear error, and the first demo unharmed.
+	termSecond := startDemo(t, a)
+	termSecond.WaitFor("in use by another idp demo", wait)
+	if code := termSecond.WaitExit(wait); code == 0 {
+		t.Fatal("a second idp demo on one playground exited 0")
+	}
+
+	openEntry(t, termA, "Applications")
+	termA.WaitFor("payments", demoWait)
+	termA.SendKeys("q")
+	termB.SendKeys("q")
+	if termA.WaitExit(wait) != 0 || termB.WaitExit(wait) != 0 {
+		t.Fatal("a demo did not exit cleanly")
+	}
+
+	// Reused: the same history.
+	termA = startDemo(t, a)
+	termA.WaitFor("DEMO  playground in "+a, demoWait)
+	termA.SendKeys("q")
+	termA.WaitExit(wait)
+	if got := testworld.Git(t, "", "--git-dir", gitopsA, "rev-parse", "main"); got != mark {
+		t.Fatalf("a second run changed the playground: %s -> %s", mark, got)
+	}
+
+	// --reset: a new history.
+	termA = startDemo(t, a, "--reset")
+	termA.WaitFor("DEMO  playground in "+a, demoWait)
+	termA.SendKeys("q")
+	termA.WaitExit(wait)
+	if got := testworld.Git(t, "", "--git-dir", gitopsA, "rev-parse", "main"); got == mark {
+		t.Fatal("--reset kept the old playground")
+	}
+}
