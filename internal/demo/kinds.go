@@ -66,18 +66,37 @@ func servedKinds(snap sim.Snapshot) []Kind {
 						add(Kind{schema.GroupVersionKind{Group: group, Version: ver, Kind: claim}, claimPlural, true})
 					}
 				}
+			default:
+				// Anything else the repository holds (providers' configs,
+				// runtime configs, policies) is served as it is written.
+				gv, err := schema.ParseGroupVersion(o.GetAPIVersion())
+				if err == nil && o.GetKind() != "" {
+					add(Kind{gv.WithKind(o.GetKind()), plural(o.GetKind()), o.GetNamespace() != ""})
+				}
 			case "Composition":
 				for _, base := range compositionBases(o) {
 					gv, err := schema.ParseGroupVersion(base.GetAPIVersion())
 					if err != nil {
 						continue
 					}
-					add(Kind{gv.WithKind(base.GetKind()), strings.ToLower(base.GetKind()) + "s", strings.Contains(gv.Group, ".m.")})
+					add(Kind{gv.WithKind(base.GetKind()), plural(base.GetKind()), strings.Contains(gv.Group, ".m.")})
 				}
 			}
 		}
 	}
 	return kinds
+}
+
+// plural is the resource name Kubernetes derives for a kind.
+func plural(kind string) string {
+	k := strings.ToLower(kind)
+	switch {
+	case strings.HasSuffix(k, "y") && !strings.HasSuffix(k, "ey"):
+		return k[:len(k)-1] + "ies"
+	case strings.HasSuffix(k, "s"), strings.HasSuffix(k, "x"), strings.HasSuffix(k, "ch"):
+		return k + "es"
+	}
+	return k + "s"
 }
 
 func compositionBases(c *unstructured.Unstructured) []*unstructured.Unstructured {

@@ -20,6 +20,44 @@ var (
 	Compositions = schema.GroupVersionResource{Group: "apiextensions.crossplane.io", Version: "v1", Resource: "compositions"}
 )
 
+// Crossplane packages.
+var (
+	Providers = schema.GroupVersionResource{Group: "pkg.crossplane.io", Version: "v1", Resource: "providers"}
+	Functions = schema.GroupVersionResource{Group: "pkg.crossplane.io", Version: "v1", Resource: "functions"}
+)
+
+// reconcilePackages installs providers and functions: Installed at once,
+// Healthy once they have existed for a phase, as the package manager
+// reports them.
+func (s *Sim) reconcilePackages(ctx context.Context) error {
+	now := s.now()
+	var errs []error
+	for _, gvr := range []schema.GroupVersionResource{Providers, Functions} {
+		list, err := s.dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for i := range list.Items {
+			pkg := &list.Items[i]
+			next := pkg.DeepCopy()
+			setCondition(next, "Installed", "True", "ActivePackageRevision", "", now)
+			if now.Sub(pkg.GetCreationTimestamp().Time) >= s.opts.Phase {
+				setCondition(next, "Healthy", "True", "HealthyPackageRevision", "", now)
+			} else {
+				setCondition(next, "Healthy", "Unknown", "UnknownPackageRevisionHealth", "", now)
+			}
+			if !equalJSON(pkg.Object, next.Object) {
+				errs = append(errs, ignoreConflict(store(ctx, s.dyn.Resource(gvr), next)))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // composedResource is one entry of a composition: its name and base object.
 type composedResource struct {
 	name    string

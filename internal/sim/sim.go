@@ -146,7 +146,7 @@ func (s *Sim) Step(ctx context.Context) error {
 		}
 		s.snap = snap
 	}
-	return errors.Join(s.reconcileApps(ctx), s.reconcileComposites(ctx))
+	return errors.Join(s.reconcileApps(ctx), s.reconcilePackages(ctx), s.reconcileComposites(ctx))
 }
 
 // Apply creates or updates the objects of a YAML stream, as kubectl apply
