@@ -24,6 +24,14 @@ func Templates() fs.FS { return sub(templates, "templates") }
 // CompositeResourceDefinitions under database/.
 func Platform() fs.FS { return sub(platform, "platform") }
 
+//go:embed platform-manifests
+var platformManifests embed.FS
+
+// PlatformManifests holds the templates `idp bootstrap` renders into the
+// GitOps repository (bootstrap/, platform/, infrastructure/), laid out as
+// the repository is; see its README.md.
+func PlatformManifests() fs.FS { return sub(platformManifests, "platform-manifests") }
+
 // DatabaseXRD is the database API for Crossplane v2 (namespaced XRs);
 // DatabaseClaimXRD the same API for platforms that use v1 claims.
 const (

@@ -34,6 +34,15 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// AtExit registers fn to run when Main ends, after the package's tests and
+// before the shared cluster stops: for what a package starts of its own
+// (a second cluster, stand-in controllers).
+func AtExit(fn func()) {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	cleanups = append(cleanups, fn)
+}
+
 // SharedCluster returns the test process's one Kubernetes API server,
 // starting it (and building its binaries) on first use. Tests share it, so
 // each should work in its own namespace (see Namespace). It needs Main in

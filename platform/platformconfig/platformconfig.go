@@ -37,7 +37,8 @@ const (
 	CrossplaneV1 = "v1" // claims
 )
 
-// Config is .idp/platform.yaml.
+// Config is .idp/platform.yaml. It stays a comparable value (no slices or
+// maps), so callers can tell whether anything changed with ==.
 type Config struct {
 	APIVersion string     `yaml:"apiVersion"`
 	Kind       string     `yaml:"kind"`
@@ -45,26 +46,76 @@ type Config struct {
 	Azure      Azure      `yaml:"azure,omitempty"`
 	GitOps     GitOps     `yaml:"gitops,omitempty"`
 	Crossplane Crossplane `yaml:"crossplane,omitempty"`
+	Components Components `yaml:"components,omitempty"`
 }
 
 // Azure says where the platform's infrastructure lives.
 type Azure struct {
 	SubscriptionID string `yaml:"subscriptionID,omitempty"`
 	TenantID       string `yaml:"tenantID,omitempty"`
-	Location       string `yaml:"location,omitempty"`
-	ResourceGroup  string `yaml:"resourceGroup,omitempty"`
-	AKS            AKS    `yaml:"aks,omitempty"`
+	// Location is the region's programmatic name (westeurope, not "West Europe").
+	Location      string `yaml:"location,omitempty"`
+	ResourceGroup string `yaml:"resourceGroup,omitempty"`
+	AKS           AKS    `yaml:"aks,omitempty"`
+	ACR           ACR    `yaml:"acr,omitempty"`
 }
 
-// AKS names the platform's cluster.
+// AKS is the platform's cluster.
 type AKS struct {
+	Name string `yaml:"name,omitempty"`
+	// NodeVMSize is the system node pool's VM size, such as Standard_D4s_v5.
+	NodeVMSize string `yaml:"nodeVMSize,omitempty"`
+	// NodeCount is the system node pool's size, 1 to 100.
+	NodeCount int `yaml:"nodeCount,omitempty"`
+	// KubernetesVersion is MAJOR.MINOR (AKS picks the newest patch) or
+	// MAJOR.MINOR.PATCH.
+	KubernetesVersion string `yaml:"kubernetesVersion,omitempty"`
+}
+
+// DNSPrefix is the cluster's DNS prefix (its API server's host name starts
+// with it): the name in lower case, "_" as "-", at most 54 characters.
+func (a AKS) DNSPrefix() string {
+	s := strings.ReplaceAll(strings.ToLower(a.Name), "_", "-")
+	if len(s) > 54 {
+		s = s[:54]
+	}
+	return strings.Trim(s, "-")
+}
+
+// ACR is the platform's container registry.
+type ACR struct {
+	// Name is globally unique in Azure; it becomes <name>.azurecr.io.
 	Name string `yaml:"name,omitempty"`
 }
 
-// GitOps says how changes land in the GitOps repository.
+// GitOps says where the GitOps repository is and how changes land in it.
 type GitOps struct {
+	// URL is the repository Argo CD syncs the platform from.
+	URL string `yaml:"url,omitempty"`
+	// Branch is the branch Argo CD follows; empty means main.
+	Branch string `yaml:"branch,omitempty"`
 	// Changes is ChangeDirect or ChangePullRequest; empty means direct.
 	Changes string `yaml:"changes,omitempty"`
+}
+
+// Components are the versions of what the platform installs. Helm charts
+// are given by chart version (which is not always the app's version: see
+// DefaultComponents), Crossplane packages by their image tag.
+type Components struct {
+	// Crossplane is the crossplane chart's version (the same as Crossplane's).
+	Crossplane string `yaml:"crossplane,omitempty"`
+	// ProviderAzure is the tag of the provider-azure family packages.
+	ProviderAzure string `yaml:"providerAzure,omitempty"`
+	// FunctionPatchAndTransform is the tag of function-patch-and-transform.
+	FunctionPatchAndTransform string `yaml:"functionPatchAndTransform,omitempty"`
+	// ArgoCD is the argo-cd chart's version.
+	ArgoCD string `yaml:"argocd,omitempty"`
+	// Kyverno is the kyverno chart's version.
+	Kyverno string `yaml:"kyverno,omitempty"`
+	// IngressNginx is the ingress-nginx chart's version.
+	IngressNginx string `yaml:"ingressNginx,omitempty"`
+	// CertManager is the cert-manager chart's version.
+	CertManager string `yaml:"certManager,omitempty"`
 }
 
 // Crossplane says which API style the platform's composite resources use.
@@ -79,6 +130,14 @@ func (c Config) ChangePolicy() string {
 		return ChangeDirect
 	}
 	return c.GitOps.Changes
+}
+
+// GitOpsBranch is the branch Argo CD follows, with the default filled in.
+func (c Config) GitOpsBranch() string {
+	if c.GitOps.Branch == "" {
+		return DefaultBranch
+	}
+	return c.GitOps.Branch
 }
 
 // CrossplaneAPI is the Crossplane API style, with the default filled in.

@@ -1,0 +1,308 @@
+package bootstrap_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/back-stack/idp/internal/livetest"
+	"github.com/back-stack/idp/internal/testworld"
+	"github.com/back-stack/idp/internal/xcrdgen"
+)
+
+// The test world: two real API servers, one playing the seed (kind) and one
+// playing AKS, and stand-ins that write status the way Crossplane, its
+// Azure provider and Argo CD do. A fake Azure counts what the providers
+// create and delete, so a duplicate or a lost resource shows.
+
+var (
+	worldOnce sync.Once
+	theWorld  *world
+	worldErr  error
+)
+
+func TestMain(m *testing.M) { testworld.Main(m) }
+
+type world struct {
+	seed, aks       *testworld.Cluster
+	seedDyn, aksDyn dynamic.Interface
+	azure           *fakeAzure
+	cancel          context.CancelFunc
+	done            sync.WaitGroup
+}
+
+func (w *world) stop() {
+	w.cancel()
+	w.done.Wait()
+	w.seed.Stop()
+	w.aks.Stop()
+}
+
+// GVRs the tests and stand-ins use.
+var (
+	providersGVR    = schema.GroupVersionResource{Group: "pkg.crossplane.io", Version: "v1", Resource: "providers"}
+	functionsGVR    = schema.GroupVersionResource{Group: "pkg.crossplane.io", Version: "v1", Resource: "functions"}
+	xrdsGVR         = schema.GroupVersionResource{Group: "apiextensions.crossplane.io", Version: "v1", Resource: "compositeresourcedefinitions"}
+	compositionsGVR = schema.GroupVersionResource{Group: "apiextensions.crossplane.io", Version: "v1", Resource: "compositions"}
+	xplatformsGVR   = schema.GroupVersionResource{Group: "platform.idp.test", Version: "v1alpha1", Resource: "xplatforms"}
+	clustersGVR     = schema.GroupVersionResource{Group: "containerservice.azure.m.upbound.io", Version: "v1beta1", Resource: "kubernetesclusters"}
+	registriesGVR   = schema.GroupVersionResource{Group: "containerregistry.azure.m.upbound.io", Version: "v1beta1", Resource: "registries"}
+	pcGVR           = schema.GroupVersionResource{Group: "azure.m.upbound.io", Version: "v1beta1", Resource: "clusterproviderconfigs"}
+	appsGVR         = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
+	secretsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	namespacesGVR   = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	configMapsGVR   = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	crdGVR          = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	managedGVRs     = []schema.GroupVersionResource{clustersGVR, registriesGVR}
+)
+
+func getWorld(t *testing.T) *world {
+	t.Helper()
+	worldOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+		defer cancel()
+		theWorld, worldErr = startWorld(ctx)
+	})
+	if worldErr != nil {
+		t.Fatalf("test world: %v", worldErr)
+	}
+	return theWorld
+}
+
+func startWorld(ctx context.Context) (*world, error) {
+	bins, err := testworld.EnsureBinaries(ctx, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	var clusters [2]*testworld.Cluster
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range clusters {
+		wg.Go(func() { clusters[i], errs[i] = testworld.StartCluster(ctx, bins) })
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		for _, c := range clusters {
+			if c != nil {
+				c.Stop()
+			}
+		}
+		return nil, fmt.Errorf("starting the API servers: %v %v", errs[0], errs[1])
+	}
+	w := &world{seed: clusters[0], aks: clusters[1], azure: newFakeAzure(), cancel: func() {}}
+	testworld.AtExit(w.stop)
+	// The stand-ins read XRDs at v1, which Crossplane 2 serves with a
+	// deprecation warning on every request.
+	quiet := func(c *testworld.Cluster) (dynamic.Interface, error) {
+		cfg := rest.CopyConfig(c.Config)
+		cfg.WarningHandler = rest.NoWarnings{}
+		return dynamic.NewForConfig(cfg)
+	}
+	if w.seedDyn, err = quiet(w.seed); err != nil {
+		return nil, err
+	}
+	if w.aksDyn, err = quiet(w.aks); err != nil {
+		return nil, err
+	}
+	if err := w.installCRDs(ctx); err != nil {
+		return nil, err
+	}
+	kubeconfig, err := os.ReadFile(w.aks.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	for _, s := range []*standIn{
+		{name: "seed", dyn: w.seedDyn, azure: w.azure, aksKubeconfig: kubeconfig},
+		{name: "aks", dyn: w.aksDyn, azure: w.azure, aksKubeconfig: kubeconfig, argo: true},
+	} {
+		w.done.Go(func() { s.run(bg) })
+	}
+	return w, nil
+}
+
+// installCRDs puts on both clusters what Crossplane, the provider and
+// Argo CD would register: Crossplane's and Argo CD's own CRDs from their
+// modules, the XR's CRD generated by Crossplane's code from the test XRD,
+// and managed-resource CRDs shaped like provider-azure's.
+func (w *world) installCRDs(ctx context.Context) error {
+	xp, err := testworld.CrossplaneCRDFiles(ctx)
+	if err != nil {
+		return err
+	}
+	argo, err := testworld.ArgoCDCRDFiles(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range []*testworld.Cluster{w.seed, w.aks} {
+		if err := testworld.InstallCRDs(ctx, c.Config, append(xp, argo...)...); err != nil {
+			return err
+		}
+	}
+	// Crossplane's generator wants the XRD as the API server serves it at v1.
+	xrd := testXRD()
+	xrdV2 := xrdsGVR.GroupResource().WithVersion("v2")
+	if _, err := w.seedDyn.Resource(xrdV2).Create(ctx, xrd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	stored, err := w.seedDyn.Resource(xrdsGVR).Get(ctx, xrd.GetName(), metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	crds, err := xcrdgen.CRDs(ctx, stored)
+	if err != nil {
+		return err
+	}
+	crds = append(crds,
+		livetest.ManagedCRD(clustersGVR.Group, "KubernetesCluster", clustersGVR.Resource, true),
+		livetest.ManagedCRD(registriesGVR.Group, "Registry", registriesGVR.Resource, true),
+		providerConfigCRD())
+	for _, dyn := range []dynamic.Interface{w.seedDyn, w.aksDyn} {
+		if err := applyCRDs(ctx, dyn, crds); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.Unstructured) error {
+	for _, crd := range crds {
+		if _, err := dyn.Resource(crdGVR).Apply(ctx, crd.GetName(), crd, metav1.ApplyOptions{FieldManager: "test-world", Force: true}); err != nil {
+			return fmt.Errorf("applying CRD %s: %w", crd.GetName(), err)
+		}
+	}
+	for _, crd := range crds {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			u, err := dyn.Resource(crdGVR).Get(ctx, crd.GetName(), metav1.GetOptions{})
+			if err == nil && hasTrue(u, "Established") {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("CRD %s not established: %v", crd.GetName(), err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func hasTrue(u *unstructured.Unstructured, cond string) bool {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["type"] == cond && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+func providerConfigCRD() *unstructured.Unstructured {
+	free := map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1",
+		"kind":       "CustomResourceDefinition",
+		"metadata":   map[string]any{"name": pcGVR.Resource + "." + pcGVR.Group},
+		"spec": map[string]any{
+			"group": pcGVR.Group, "scope": "Cluster",
+			"names": map[string]any{"kind": "ClusterProviderConfig", "plural": pcGVR.Resource, "listKind": "ClusterProviderConfigList", "singular": "clusterproviderconfig"},
+			"versions": []any{map[string]any{
+				"name": "v1beta1", "served": true, "storage": true,
+				"subresources": map[string]any{"status": map[string]any{}},
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{
+					"type": "object",
+					"properties": map[string]any{
+						"spec": free, "status": free,
+					},
+				}},
+			}},
+		},
+	}}
+}
+
+func testXRD() *unstructured.Unstructured {
+	str := map[string]any{"type": "string"}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.crossplane.io/v2",
+		"kind":       "CompositeResourceDefinition",
+		"metadata":   map[string]any{"name": "xplatforms.platform.idp.test"},
+		"spec": map[string]any{
+			"group": "platform.idp.test",
+			"scope": "Namespaced",
+			"names": map[string]any{"kind": "XPlatform", "plural": "xplatforms"},
+			"versions": []any{map[string]any{
+				"name": "v1alpha1", "served": true, "referenceable": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{
+					"type": "object",
+					"properties": map[string]any{
+						"spec": map[string]any{"type": "object", "properties": map[string]any{
+							"location": str, "aksName": str, "acrName": str,
+						}},
+					},
+				}},
+			}},
+		},
+	}}
+}
+
+// fakeAzure is what the providers create and delete, by external name.
+type fakeAzure struct {
+	mu      sync.Mutex
+	created map[string]int
+	deleted map[string]int
+}
+
+func newFakeAzure() *fakeAzure {
+	return &fakeAzure{created: map[string]int{}, deleted: map[string]int{}}
+}
+
+func (a *fakeAzure) ensure(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.created[name] > a.deleted[name] {
+		return
+	}
+	a.created[name]++
+}
+
+func (a *fakeAzure) remove(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.deleted[name]++
+}
+
+func (a *fakeAzure) counts(name string) (created, deleted int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.created[name], a.deleted[name]
+}
+
+func randomSuffix() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return hex.EncodeToString(b)[:5]
+}
+
+// sortedNames lists the names of a list's items.
+func sortedNames(items []unstructured.Unstructured) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.GetNamespace()+"/"+it.GetName())
+	}
+	slices.Sort(out)
+	return out
+}
