@@ -7,29 +7,24 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
-	"strings"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/back-stack/idp/assets"
 	"github.com/back-stack/idp/gitops"
 	"github.com/back-stack/idp/internal/sim"
 	"github.com/back-stack/idp/platform/aks/akstest"
+	"github.com/back-stack/idp/platform/bootstrap"
 	"github.com/back-stack/idp/platform/config"
 	"github.com/back-stack/idp/platform/environment"
 	"github.com/back-stack/idp/platform/forge"
@@ -59,9 +54,6 @@ const (
 // Failing is the example service that goes Degraded, so that the failure
 // views have something to show.
 const Failing = "payments"
-
-//go:embed all:seed
-var seed embed.FS
 
 // Options shape a playground.
 type Options struct {
@@ -228,7 +220,7 @@ func (p *Playground) create(ctx context.Context) error {
 	defer repo.Close()
 	_, err = repo.Apply(ctx, gitops.ChangeSet{
 		Files:   files,
-		Message: "Bootstrap the demo platform\n\nThe layout idp writes: bootstrap/root.yaml (the app of apps), platform/ (Argo CD,\nCrossplane with the database API, Kyverno, the apps app of apps) and .idp/platform.yaml.",
+		Message: "Bootstrap the demo platform\n\nWhat idp bootstrap renders: bootstrap/root.yaml (the app of apps), platform/ (Argo CD,\nCrossplane with its providers and the platform's APIs, Kyverno and the add-ons),\ninfrastructure/ (AKS, ACR, identities) and .idp/platform.yaml.",
 		Author:  Author(),
 	})
 	return err
@@ -240,53 +232,35 @@ func Author() *gitops.Signature {
 	return &gitops.Signature{Name: "idp demo", Email: "demo@idp.invalid"}
 }
 
-// seedFiles are the GitOps repository's first commit.
+// PlatformConfig is the demo platform's .idp/platform.yaml: what the
+// bootstrap wizard would have collected for it.
+func PlatformConfig(gitopsURL string) platformconfig.Config {
+	cfg := platformconfig.Defaults()
+	cfg.Name = "idp-demo"
+	cfg.Azure.SubscriptionID = Subscription
+	cfg.Azure.TenantID = "00000000-0000-4000-8000-0000000000e1"
+	cfg.Azure.Location = Location
+	cfg.Azure.ResourceGroup = ResourceGroup
+	cfg.Azure.AKS.Name = ClusterName
+	cfg.Azure.ACR.Name = "acridpdemo"
+	cfg.GitOps.URL = gitopsURL
+	cfg.GitOps.Changes = platformconfig.ChangeDirect
+	return cfg.WithDefaults()
+}
+
+// seedFiles are the GitOps repository's first commit: the platform the
+// bootstrap renders (bootstrap/, platform/, infrastructure/, apps/,
+// .idp/platform.yaml), as if the demo platform had been bootstrapped.
 func (p *Playground) seedFiles() ([]gitops.FileChange, error) {
-	var out []gitops.FileChange
-	data := struct{ GitOpsURL string }{p.GitOpsURL()}
-	err := fs.WalkDir(seed, "seed", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		raw, err := seed.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		t, err := template.New(name).Option("missingkey=error").Parse(string(raw))
-		if err != nil {
-			return err
-		}
-		var b bytes.Buffer
-		if err := t.Execute(&b, data); err != nil {
-			return err
-		}
-		out = append(out, gitops.FileChange{Path: strings.TrimPrefix(name, "seed/"), Content: b.Bytes()})
-		return nil
-	})
+	files, err := bootstrap.Render(PlatformConfig(p.GitOpsURL()))
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range []string{assets.DatabaseXRD, assets.DatabaseComposition} {
-		b, err := fs.ReadFile(assets.Platform(), f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, gitops.FileChange{Path: path.Join("platform/crossplane", f), Content: b})
+	out := make([]gitops.FileChange, 0, len(files))
+	for _, f := range files {
+		out = append(out, gitops.FileChange{Path: f.Path, Content: f.Content})
 	}
-	pc := platformconfig.Config{
-		APIVersion: platformconfig.APIVersion, Kind: platformconfig.Kind, Name: "idp-demo",
-		Azure: platformconfig.Azure{
-			SubscriptionID: Subscription, TenantID: "00000000-0000-4000-8000-0000000000e1",
-			Location: Location, ResourceGroup: ResourceGroup, AKS: platformconfig.AKS{Name: ClusterName},
-		},
-		GitOps:     platformconfig.GitOps{Changes: platformconfig.ChangeDirect},
-		Crossplane: platformconfig.Crossplane{API: platformconfig.CrossplaneV2},
-	}
-	b, err := platformconfig.Marshal(pc)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, gitops.FileChange{Path: platformconfig.Path, Content: b}), nil
+	return out, nil
 }
 
 // Start brings up the in-process cluster and the simulator, and applies

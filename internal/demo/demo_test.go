@@ -44,7 +44,7 @@ func open(t *testing.T, dir string) *Playground {
 	t.Helper()
 	t.Setenv("GIT_AUTHOR_NAME", "Test")
 	t.Setenv("GIT_AUTHOR_EMAIL", "test@example.com")
-	p, err := Open(context.Background(), Options{Dir: dir, Phase: 20 * time.Millisecond})
+	p, err := Open(context.Background(), Options{Dir: dir, Phase: 60 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func waitFor(t *testing.T, what string, cond func() (bool, string)) {
 			return
 		}
 		last = seen
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("%s: never happened; last seen: %s", what, last)
 }
@@ -183,7 +183,18 @@ func TestPlaygroundLoop(t *testing.T) {
 	if s, _, _ := unstructured.NestedString(server.Object, "spec", "writeConnectionSecretToRef", "name"); s != "web-db" {
 		t.Errorf("connection secret = %q", s)
 	}
-	for _, name := range []string{"argocd", "crossplane", "kyverno"} {
+	// The rendered platform's infrastructure is composed too, with the
+	// external names its compositions patch from the XRs (what adoption
+	// relies on).
+	waitFor(t, "the AKS cluster composed", func() (bool, string) {
+		mr := get(t, p, "containerservice.azure.m.upbound.io/v1beta1", "KubernetesCluster", "infrastructure", ClusterName+"-cluster")
+		if mr == nil {
+			return false, "no KubernetesCluster"
+		}
+		ext := mr.GetAnnotations()["crossplane.io/external-name"]
+		return ext == ClusterName, "external name " + ext
+	})
+	for _, name := range []string{"argocd", "crossplane", "kyverno", "infrastructure"} {
 		waitFor(t, name+" Healthy", func() (bool, string) {
 			s, h, _ := appStatus(t, p, name)
 			return s == "Synced" && h == "Healthy", s + "/" + h
@@ -339,7 +350,7 @@ func TestPlaygroundPausesWhileAKSStopped(t *testing.T) {
 	p.AKS.Update(func(c *akstest.Cluster) { c.Power = "Stopped" })
 	time.Sleep(50 * time.Millisecond) // a tick in flight finishes
 	commit(t, p, map[string]string{"apps/web/application.yaml": webApp})
-	time.Sleep(40 * p.opts.Phase)
+	time.Sleep(15 * p.opts.Phase)
 	if get(t, p, "argoproj.io/v1alpha1", "Application", "argocd", "web") != nil {
 		t.Fatal("web was deployed while the cluster was stopped")
 	}

@@ -258,7 +258,9 @@ func (s *Sim) compose(ctx context.Context, xr *unstructured.Unstructured, r comp
 		ann = map[string]string{}
 	}
 	ann["crossplane.io/composition-resource-name"] = r.name
-	ann["crossplane.io/external-name"] = mr.GetName()
+	if ann["crossplane.io/external-name"] == "" {
+		ann["crossplane.io/external-name"] = mr.GetName() // the provider's default
+	}
 	mr.SetAnnotations(ann)
 	ctrl := true
 	mr.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: xr.GetAPIVersion(), Kind: xr.GetKind(), Name: xr.GetName(), UID: xr.GetUID(), Controller: &ctrl}})
@@ -307,12 +309,12 @@ func patch(xr, mr *unstructured.Unstructured, p any) {
 	if typ != "" && typ != "FromCompositeFieldPath" {
 		return
 	}
-	from, _ := m["fromFieldPath"].(string)
-	to, _ := m["toFieldPath"].(string)
-	if from == "" || to == "" || strings.ContainsAny(from+to, "[]") {
+	from, ok1 := fieldPath(m["fromFieldPath"])
+	to, ok2 := fieldPath(m["toFieldPath"])
+	if !ok1 || !ok2 {
 		return
 	}
-	v, ok, _ := unstructured.NestedFieldNoCopy(xr.Object, strings.Split(from, ".")...)
+	v, ok, _ := unstructured.NestedFieldNoCopy(xr.Object, from...)
 	if !ok {
 		return
 	}
@@ -330,7 +332,42 @@ func patch(xr, mr *unstructured.Unstructured, p any) {
 		}
 		v = mapped
 	}
-	_ = unstructured.SetNestedField(mr.Object, v, strings.Split(to, ".")...)
+	_ = unstructured.SetNestedField(mr.Object, v, to...)
+}
+
+// fieldPath splits a Crossplane field path into keys: a.b[c.d].e is a, b,
+// c.d, e. Array indexes are left out of the simulation (false).
+func fieldPath(p any) ([]string, bool) {
+	s, _ := p.(string)
+	if s == "" {
+		return nil, false
+	}
+	var out []string
+	for s != "" {
+		switch {
+		case s[0] == '.':
+			s = s[1:]
+		case s[0] == '[':
+			end := strings.IndexByte(s, ']')
+			if end < 0 {
+				return nil, false
+			}
+			key := strings.Trim(s[1:end], `"'`)
+			if key == "" || strings.Trim(key, "0123456789") == "" {
+				return nil, false
+			}
+			out = append(out, key)
+			s = s[end+1:]
+		default:
+			end := strings.IndexAny(s, ".[")
+			if end < 0 {
+				end = len(s)
+			}
+			out = append(out, s[:end])
+			s = s[end:]
+		}
+	}
+	return out, len(out) > 0
 }
 
 func runtimeCopy(v any) any {
