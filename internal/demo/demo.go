@@ -293,12 +293,16 @@ func (p *Playground) Start(ctx context.Context) error {
 			Message: `Deployment "payments" exceeded its progress deadline: pod payments-7d9c6b5f4-x2x8q: Back-off pulling image "ghcr.io/acme/payments:1.4.2": not found`,
 		}},
 	})
-	root, ok := snap.Files["bootstrap/root.yaml"]
-	if !ok {
-		return errors.New("the playground's GitOps repository has no bootstrap/root.yaml: run idp demo --reset")
-	}
-	if err := p.sim.Apply(ctx, root); err != nil {
-		return fmt.Errorf("apply bootstrap/root.yaml: %w", err)
+	// What the bootstrap applies to AKS: the app of apps, then (after the
+	// adoption) the Application that keeps infrastructure/.
+	for _, f := range []string{bootstrap.RootPath, bootstrap.HandoverManifest} {
+		data, ok := snap.Files[f]
+		if !ok {
+			return fmt.Errorf("the playground's GitOps repository has no %s: run idp demo --reset", f)
+		}
+		if err := p.sim.Apply(ctx, data); err != nil {
+			return fmt.Errorf("apply %s: %w", f, err)
+		}
 	}
 	if err := p.seedCluster(ctx); err != nil {
 		return err

@@ -35,6 +35,9 @@ func (m manifest) ref() ObjectRef { return refOf(m.Obj) }
 type parsedManifests struct {
 	// root is bootstrap/root.yaml: the app-of-apps.
 	root []manifest
+	// handover is bootstrap/infrastructure.yaml: the Application that
+	// keeps infrastructure/ on AKS, applied after the adoption.
+	handover []manifest
 	// runtime are DeploymentRuntimeConfigs and ImageConfigs, applied
 	// before the packages that use them.
 	runtime []manifest
@@ -69,9 +72,10 @@ func parseManifests(files map[string][]byte) (parsedManifests, error) {
 			continue
 		}
 		isRoot := clean == RootManifest
+		isHandover := clean == HandoverManifest
 		isPlatform := strings.HasPrefix(clean, PlatformDir)
 		isInfra := strings.HasPrefix(clean, InfrastructureDir)
-		if !isRoot && !isPlatform && !isInfra {
+		if !isRoot && !isHandover && !isPlatform && !isInfra {
 			continue
 		}
 		objs, err := decodeObjects(clean, files[name])
@@ -84,6 +88,8 @@ func parseManifests(files map[string][]byte) (parsedManifests, error) {
 			switch {
 			case isRoot:
 				m.root = append(m.root, mf)
+			case isHandover:
+				m.handover = append(m.handover, mf)
 			case isInfra && gv == "" && kind == "Namespace":
 				infraNS = append(infraNS, mf)
 			case isInfra:

@@ -43,6 +43,23 @@ spec:
   syncPolicy:
     automated: {prune: true, selfHeal: true}
 `, p),
+		"bootstrap/infrastructure.yaml": fmt.Appendf(nil, `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: infrastructure
+  namespace: argocd-%[1]s
+spec:
+  project: default
+  source:
+    repoURL: https://git.example.test/platform.git
+    path: infrastructure
+    targetRevision: main
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: infrastructure
+  syncPolicy:
+    automated: {prune: false, selfHeal: true}
+`, p),
 		"platform/crossplane/packages.yaml": fmt.Appendf(nil, `apiVersion: pkg.crossplane.io/v1beta1
 kind: DeploymentRuntimeConfig
 metadata:
@@ -334,8 +351,10 @@ func (w *world) assertBootstrapped(t *testing.T, p string, ckptPath string, maxR
 	if h, _, _ := unstructured.NestedString(root.Object, "status", "health", "status"); h != "Healthy" {
 		t.Errorf("root Application health %q", h)
 	}
-	if apps := list(t, w.aksDyn, appsGVR, "argocd-"+p); len(apps) != 1 {
-		t.Errorf("AKS Applications %v: the pipeline applies only root.yaml", sortedNames(apps))
+	// The pipeline applies root.yaml, and the hand-over Application for
+	// infrastructure/ once the adoption is verified; nothing else.
+	if names := sortedNames(list(t, w.aksDyn, appsGVR, "argocd-"+p)); strings.Join(names, ",") != "argocd-"+p+"/infrastructure,argocd-"+p+"/root" {
+		t.Errorf("AKS Applications %v, want root and the hand-over infrastructure", names)
 	}
 	for _, r := range ckpt.Releases {
 		if r.Revision > maxRevisions[r.Name] {

@@ -5,13 +5,13 @@
 // The rendered repository:
 //
 //	bootstrap/root.yaml                  the app-of-apps (Application "root" -> platform/, recursive)
+//	bootstrap/infrastructure.yaml        Application -> infrastructure/, applied once AKS has adopted it
 //	platform/argocd/application.yaml     Argo CD's chart: Argo CD manages itself
 //	platform/crossplane/application.yaml Crossplane's chart
 //	platform/crossplane/*.yaml           providers, function, runtime config, activation policy, ClusterProviderConfig
 //	platform/crossplane/xrds/            the platform's XRDs (AKS, ACR, identity, database)
 //	platform/crossplane/compositions/    their Pipeline compositions (function-patch-and-transform)
 //	platform/{kyverno,ingress-nginx,cert-manager}/application.yaml  add-on charts
-//	platform/infrastructure/application.yaml  Application -> infrastructure/
 //	platform/apps/application.yaml       Application -> apps/ (the services idp new writes)
 //	infrastructure/                      namespace and XRs: AKS, ACR, the Crossplane workload identity
 //	apps/.gitkeep                        so the apps Application has a folder before the first service
@@ -46,6 +46,10 @@ const (
 	// RootApplication is the app-of-apps' name; RootPath its file.
 	RootApplication = "root"
 	RootPath        = "bootstrap/root.yaml"
+	// HandoverManifest is the infrastructure Application: not under
+	// platform/ (the root would create the XRs on AKS before the adoption),
+	// the pipeline applies it when Crossplane on AKS has taken over.
+	HandoverManifest = "bootstrap/infrastructure.yaml"
 	// ProviderServiceAccount is the service account every provider-azure
 	// package runs as (in CrossplaneNamespace).
 	ProviderServiceAccount = "provider-azure"

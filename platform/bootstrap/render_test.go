@@ -110,7 +110,7 @@ func TestRenderLayout(t *testing.T) {
 		"platform/crossplane/compositions/aksclusters.yaml", "platform/crossplane/compositions/containerregistries.yaml",
 		"platform/crossplane/compositions/managedidentities.yaml",
 		"platform/kyverno/application.yaml", "platform/ingress-nginx/application.yaml", "platform/cert-manager/application.yaml",
-		"platform/infrastructure/application.yaml", "platform/apps/application.yaml",
+		"bootstrap/infrastructure.yaml", "platform/apps/application.yaml",
 	} {
 		if _, ok := files.Get(want); !ok {
 			t.Errorf("%s was not rendered", want)
@@ -481,7 +481,7 @@ func TestRenderInfrastructure(t *testing.T) {
 		t.Errorf("federated subject %s", p.str("federatedIdentity", "subject"))
 	}
 
-	infraApp := renderedObjects(t, files, "platform/infrastructure/application.yaml", 1)[0]
+	infraApp := renderedObjects(t, files, HandoverManifest, 1)[0]
 	if infraApp.str("spec", "source", "path") != "infrastructure" || infraApp.str("spec", "source", "repoURL") != c.GitOps.URL ||
 		infraApp.get("spec", "syncPolicy", "automated", "prune") != false {
 		t.Errorf("infrastructure Application: %v", infraApp.get("spec"))

@@ -213,7 +213,10 @@ func (p *Pipeline) adoptStep() Step {
 				return false, err
 			}
 			ok, _, err := verifyPivot(st, adopted)
-			return ok, err
+			if !ok || err != nil {
+				return ok, err
+			}
+			return p.handedOver(ctx, aks)
 		},
 		Run: func(ctx context.Context, out *StepOutput) error {
 			seed, err := p.seedCluster()
@@ -316,10 +319,20 @@ func (p *Pipeline) adoptStep() Step {
 				}
 				out.Logf("AKS: applied %s (%s)", m.ref(), m.File)
 			}
-			_, err = p.waitInfra(ctx, out, aks, func(st *infraState) (bool, string, error) {
+			if _, err = p.waitInfra(ctx, out, aks, func(st *infraState) (bool, string, error) {
 				return verifyPivot(st, adopted)
-			})
-			return err
+			}); err != nil {
+				return err
+			}
+			// Only now may Argo CD keep infrastructure/ on AKS: the XRs
+			// it finds there are the adopted ones, as Git describes them.
+			if err := p.applyAll(ctx, out, aks, p.manifests.handover); err != nil {
+				return err
+			}
+			if len(p.manifests.handover) > 0 {
+				out.Logf("AKS: Argo CD keeps infrastructure/ from now on (%s)", HandoverManifest)
+			}
+			return nil
 		},
 		NextAction: func(err error) string {
 			if strings.Contains(err.Error(), "external name") || strings.Contains(err.Error(), "second Azure resource") {
@@ -328,4 +341,16 @@ func (p *Pipeline) adoptStep() Step {
 			return "Look at the resource that is not Ready on AKS (its message is above): usually the ProviderConfig on AKS lacks permissions; " + p.resumeSentence(7, title) + "."
 		},
 	}
+}
+
+// handedOver reports whether AKS has the hand-over Application, the last
+// thing the adoption applies.
+func (p *Pipeline) handedOver(ctx context.Context, aks *cluster) (bool, error) {
+	for _, m := range p.manifests.handover {
+		u, err := aks.get(ctx, m.ref())
+		if err != nil || u == nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
