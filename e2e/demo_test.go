@@ -66,8 +66,10 @@ func TestDemoEndToEnd(t *testing.T) {
 	term.SendKeys("Escape")
 	term.WaitFor("DEMO  playground", wait)
 	openEntry(t, term, "Applications")
+	term.WaitFor("applications · sort", wait) // the screen is open: keys reach it
 	term.SendKeys("/")
 	term.SendKeys("payments", "Enter")
+	term.WaitFor("1 of ", wait)
 	term.WaitFor("Degraded", demoWait)
 	term.SendKeys("Enter")
 	term.WaitFor("exceeded its progress deadline", wait)
