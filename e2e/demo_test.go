@@ -143,3 +143,38 @@ func TestDemoPlaygrounds(t *testing.T) {
 		t.Fatal("--reset kept the old playground")
 	}
 }
+
+// The platform engineer's path in the demo: the Bootstrap wizard, its
+// summary and plan, and the pipeline screen running every step to the end.
+func TestDemoBootstrap(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "playground")
+	// Tall enough for the whole summary with its plan.
+	term := testworld.StartTerminal(t, testworld.TerminalOptions{Width: 140, Height: 80, Env: env(t)},
+		testworld.IdpBinary(t), "demo", "--dir", dir, "--pace", "200ms")
+	term.WaitFor("DEMO  playground in "+dir, demoWait)
+	openEntry(t, term, "Bootstrap")
+	term.WaitFor("Platform name", wait)
+	// The answers are the demo platform's own .idp/platform.yaml: accept
+	// each, page by page, until the summary.
+	deadline := time.Now().Add(wait)
+	for !strings.Contains(term.Screen(), "Review the answers") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the wizard never reached its summary:\n%s", term.Screen())
+		}
+		term.SendKeys("Enter")
+		time.Sleep(150 * time.Millisecond)
+	}
+	term.WaitFor("Commit the platform to the GitOps repository: 27 files", wait)
+	term.WaitFor("the steps after it are simulated", wait)
+	term.SendKeys("Enter")
+	screen := term.WaitFor("Done: 9 of 9 steps done", demoWait)
+	for _, want := range []string{"✓ 1. Commit the platform", "✓ 5. AKS, ACR and identities from the seed", "✓ 9. Delete the seed"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("missing %q:\n%s", want, screen)
+		}
+	}
+	term.SendKeys("q")
+	if code := term.WaitExit(wait); code != 0 {
+		t.Fatalf("idp demo exited with %d", code)
+	}
+}

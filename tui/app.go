@@ -32,6 +32,11 @@ type Options struct {
 	// NewService creates services from golden paths; nil leaves "New
 	// service" out.
 	NewService newservice.Service
+	// Bootstrap runs the platform's bootstrap; nil leaves "Bootstrap" out.
+	Bootstrap Bootstrapper
+	// Open, when set, is the title of a home entry to open at start (idp
+	// bootstrap opens its wizard).
+	Open string
 	// Banner, when set, is shown under the header on the home screen (the
 	// demo says what it is and where its playground lives).
 	Banner string
@@ -70,12 +75,22 @@ func New(opts Options) *App {
 	h := help.New()
 	h.Styles = opts.Theme.Help()
 	a := &App{th: opts.Theme, resolve: opts.Resolve, help: h, banner: opts.Banner}
-	a.stack = []nav.Screen{home.New(opts.Theme, entries(opts))}
+	list := entries(opts)
+	a.stack = []nav.Screen{home.New(opts.Theme, list)}
+	for _, e := range list {
+		if opts.Open != "" && e.Title == opts.Open {
+			a.stack = append(a.stack, e.Open())
+		}
+	}
 	return a
 }
 
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(a.top().Init(), a.resolveEnvCmd())
+	cmds := []tea.Cmd{a.resolveEnvCmd()}
+	for _, s := range a.stack {
+		cmds = append(cmds, s.Init())
+	}
+	return tea.Batch(cmds...)
 }
 
 func (a *App) top() nav.Screen { return a.stack[len(a.stack)-1] }

@@ -25,5 +25,8 @@ func entries(opts Options) []home.Entry {
 	if opts.Power != nil {
 		list = append(list, powerEntry(th, opts.Power))
 	}
+	if opts.Bootstrap != nil {
+		list = append(list, bootstrapEntry(th, opts.Bootstrap))
+	}
 	return list
 }

@@ -85,7 +85,8 @@ func (p *Pipeline) Plan() (PipelinePlan, error) {
 		StepAdopt: {"pause the seed's composites and set its managed resources to never delete in Azure (deletionPolicy Orphan, or management policies without Delete)",
 			secretLineOn(secretLine, "AKS"),
 			"apply the same managed resources on AKS with the same crossplane.io/external-name, then infrastructure/ with the seed's resource references",
-			"verify the pivot: the same resources, the same external names, Ready on AKS"},
+			"verify the pivot: the same resources, the same external names, Ready on AKS",
+			"apply " + HandoverManifest + ": from now on Argo CD keeps infrastructure/ on AKS"},
 		StepDeleteSeed: {p.deleteSentence()},
 	}
 	for _, s := range steps {
@@ -100,7 +101,7 @@ func (p *Pipeline) Plan() (PipelinePlan, error) {
 			ps.Charts = []HelmChart{p.cfg.ArgoCD}
 			ps.Objects = objects("AKS", p.manifests.root)
 		case StepAdopt:
-			ps.Objects = objects("AKS", p.manifests.infra)
+			ps.Objects = objects("AKS", append(append([]manifest{}, p.manifests.infra...), p.manifests.handover...))
 		}
 		plan.Steps = append(plan.Steps, ps)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/back-stack/idp/internal/demo"
 	"github.com/back-stack/idp/platform/aks"
 	"github.com/back-stack/idp/platform/aks/akstest"
+	"github.com/back-stack/idp/platform/bootstrap"
 	"github.com/back-stack/idp/platform/environment"
 	"github.com/back-stack/idp/platform/scaffold"
 	"github.com/back-stack/idp/tui"
@@ -71,11 +73,16 @@ Nothing in it touches a real cluster or Azure.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Dir, "dir", "", "the playground's folder (default: idp/demo in the user state dir)")
 	f.BoolVar(&opts.Reset, "reset", false, "delete the playground and start from a clean one")
+	f.DurationVar(&opts.Phase, "pace", 2*time.Second, "how long each simulated phase takes (Argo CD's sync, Crossplane's readiness, a bootstrap step's wait)")
 	_ = cmd.MarkFlagDirname("dir")
 	return cmd
 }
 
 func runDemo(ctx context.Context, opts demo.Options, progress io.Writer) error {
+	pace := opts.Phase
+	if pace <= 0 {
+		pace = 2 * time.Second
+	}
 	if !gitops.HasGlobalIdentity() {
 		// The playground's commits need an author; without a git identity
 		// they are the demo's own.
@@ -101,11 +108,20 @@ func runDemo(ctx context.Context, opts demo.Options, progress io.Writer) error {
 	az := azureDeps{cred: akstest.Credential(), opts: p.AKS.ClientOptions(), pollEvery: 2 * time.Second}
 	scaffolder := &lazyScaffold{cfg: p.Config}
 	defer scaffolder.Close()
+	// The bootstrap wizard commits to the playground for real; the steps
+	// after the commit are played, since the demo's platform already runs.
+	boot := newTUIBootstrapper(ctx, p.Config, bootstrap.RunOptions{
+		StateDir: filepath.Join(p.Dir, "state"),
+	})
+	boot.steps = func(b *bootstrap.Bootstrap) []bootstrap.Step { return demo.SimulatedSteps(b, pace) }
+	boot.note = "Demo: the commit is real (to the playground's GitOps repository); the steps after it are simulated."
+	defer boot.wait()
 	return tui.Run(ctx, tui.Options{
 		Theme:      theme.New(os.Getenv("NO_COLOR") != ""),
 		Resolve:    func() environment.Environment { return p.Environment() },
 		Power:      aks.NewSession(ctx, aksTarget(p.Config, aks.Ref{}, az).Connect),
 		NewService: scaffolder,
+		Bootstrap:  boot,
 		Banner:     "DEMO  playground in " + p.Dir + " · simulated cluster and Azure · idp demo --reset starts afresh",
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/back-stack/idp/platform/aks"
+	"github.com/back-stack/idp/platform/bootstrap"
 	"github.com/back-stack/idp/platform/config"
 	"github.com/back-stack/idp/platform/environment"
 	"github.com/back-stack/idp/platform/kube"
@@ -79,11 +80,14 @@ exists as a plain command for scripts and CI.`,
 			}
 			scaffolder := &lazyScaffold{cfg: cfg}
 			defer scaffolder.Close()
+			boot := newTUIBootstrapper(cmd.Context(), cfg, bootstrap.RunOptions{ResumeCommand: "idp bootstrap --resume"})
+			defer boot.wait()
 			return tui.Run(cmd.Context(), tui.Options{
 				Theme:      theme.New(os.Getenv("NO_COLOR") != ""),
 				Resolve:    func() environment.Environment { return environment.Resolve(cfg) },
 				Power:      aks.NewSession(cmd.Context(), aksTarget(cfg, aks.Ref{}, az).Connect),
 				NewService: scaffolder,
+				Bootstrap:  boot,
 			})
 		},
 	}
@@ -95,6 +99,7 @@ exists as a plain command for scripts and CI.`,
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newStatusCmd(g))
 	root.AddCommand(newDemoCmd())
+	root.AddCommand(newBootstrapCmd(g))
 	return root
 }
 
@@ -128,7 +133,9 @@ func (g *globals) config(cmd *cobra.Command) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, err
 	}
-	if !cfg.Found && cmd.Flags().Changed("config") {
+	// The root's own flag, not a subcommand's of the same name (idp
+	// bootstrap --config is the platform configuration).
+	if f := cmd.Root().PersistentFlags().Lookup("config"); !cfg.Found && f != nil && f.Changed {
 		return config.Config{}, fmt.Errorf("config %s: %w", g.configPath, os.ErrNotExist)
 	}
 	return cfg.Merge(g.flags), nil
