@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/yaml"
 
 	"github.com/back-stack/idp/assets"
 	"github.com/back-stack/idp/internal/testworld"
@@ -35,19 +33,10 @@ func TestAgainstAPIServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := testworld.SharedCluster(t)
-	argo, err := testworld.ArgoCDCRDFiles(ctx)
-	if err != nil {
+	if err := testworld.InstallPlatformCRDs(ctx, c.Config); err != nil {
 		t.Fatal(err)
 	}
-	xp, err := testworld.CrossplaneCRDFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stand, err := filepath.Abs("testdata/provider-azure-stand-in-crds.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testworld.InstallCRDs(ctx, c.Config, append(append(argo, xp...), stand)...); err != nil {
+	if err := testworld.InstallCRDs(ctx, c.Config, "testdata/provider-azure-stand-in-crds.yaml"); err != nil {
 		t.Fatal(err)
 	}
 	dyn := dynamic.NewForConfigOrDie(c.Config)
@@ -80,19 +69,7 @@ func TestAgainstAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	var files []string
-	for i, crd := range crds {
-		delete(crd.Object, "status")
-		data, err := yaml.Marshal(crd.Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := filepath.Join(dir, fmt.Sprintf("xr-%d.yaml", i))
-		writeFile(t, f, data)
-		files = append(files, f)
-	}
-	if err := testworld.InstallCRDs(ctx, c.Config, files...); err != nil {
+	if err := testworld.InstallCRDObjects(ctx, c.Config, crds...); err != nil {
 		t.Fatal(err)
 	}
 	comp, err := fs.ReadFile(assets.Platform(), assets.DatabaseComposition)

@@ -101,25 +101,36 @@ func crdFiles(ctx context.Context, mod, sub string) ([]string, error) {
 // --server-side` does; ApplicationSet's CRD is too large for client-side
 // apply) and waits until each is Established.
 func InstallCRDs(ctx context.Context, cfg *rest.Config, files ...string) error {
+	var objs []*unstructured.Unstructured
+	for _, f := range files {
+		read, err := ReadObjects(f)
+		if err != nil {
+			return err
+		}
+		objs = append(objs, read...)
+	}
+	return InstallCRDObjects(ctx, cfg, objs...)
+}
+
+// InstallCRDObjects applies CRDs given as objects (those xcrdgen generates,
+// say; their status is dropped) and waits until they are Established.
+// Objects of other kinds are skipped.
+func InstallCRDObjects(ctx context.Context, cfg *rest.Config, objs ...*unstructured.Unstructured) error {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}
 	var names []string
-	for _, f := range files {
-		objs, err := ReadObjects(f)
-		if err != nil {
-			return err
+	for _, obj := range objs {
+		if obj.GetKind() != "CustomResourceDefinition" {
+			continue
 		}
-		for _, obj := range objs {
-			if obj.GetKind() != "CustomResourceDefinition" {
-				continue
-			}
-			if _, err := dyn.Resource(crdGVR).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: "testworld", Force: true}); err != nil {
-				return fmt.Errorf("testworld: applying CRD %s from %s: %w", obj.GetName(), f, err)
-			}
-			names = append(names, obj.GetName())
+		obj = obj.DeepCopy()
+		delete(obj.Object, "status")
+		if _, err := dyn.Resource(crdGVR).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: "testworld", Force: true}); err != nil {
+			return fmt.Errorf("testworld: applying CRD %s: %w", obj.GetName(), err)
 		}
+		names = append(names, obj.GetName())
 	}
 	for _, name := range names {
 		if err := waitEstablished(ctx, dyn, name); err != nil {
@@ -127,6 +138,20 @@ func InstallCRDs(ctx context.Context, cfg *rest.Config, files ...string) error {
 		}
 	}
 	return nil
+}
+
+// InstallPlatformCRDs installs the upstream CRDs the platform's objects
+// are validated against: Argo CD's and Crossplane's.
+func InstallPlatformCRDs(ctx context.Context, cfg *rest.Config) error {
+	argo, err := ArgoCDCRDFiles(ctx)
+	if err != nil {
+		return err
+	}
+	xp, err := CrossplaneCRDFiles(ctx)
+	if err != nil {
+		return err
+	}
+	return InstallCRDs(ctx, cfg, append(argo, xp...)...)
 }
 
 func waitEstablished(ctx context.Context, dyn dynamic.Interface, name string) error {

@@ -98,15 +98,7 @@ func TestRenderedManifestsDryRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	c := testworld.SharedCluster(t)
-	argo, err := testworld.ArgoCDCRDFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xp, err := testworld.CrossplaneCRDFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testworld.InstallCRDs(ctx, c.Config, append(argo, xp...)...); err != nil {
+	if err := testworld.InstallPlatformCRDs(ctx, c.Config); err != nil {
 		t.Fatal(err)
 	}
 	providerCRDs := os.Getenv(providerCRDsEnv)
@@ -163,7 +155,9 @@ func TestRenderedManifestsDryRun(t *testing.T) {
 			crds = append(crds, generated...)
 		}
 	}
-	installGeneratedCRDs(t, ctx, c, crds)
+	if err := testworld.InstallCRDObjects(ctx, c.Config, crds...); err != nil {
+		t.Fatal(err)
+	}
 	for _, crd := range crds {
 		if scope, _, _ := unstructured.NestedString(crd.Object, "spec", "scope"); scope != "Namespaced" {
 			t.Errorf("CRD %s is %s, want Namespaced", crd.GetName(), scope)
@@ -238,27 +232,6 @@ func TestRenderedManifestsDryRun(t *testing.T) {
 	unstructured.SetNestedField(comp.Object, "Sometimes", "spec", "mode")
 	if err := k.apply(ctx, comp, true); err == nil || !strings.Contains(err.Error(), "mode") {
 		t.Errorf("a Composition with mode Sometimes was accepted: %v", err)
-	}
-}
-
-func installGeneratedCRDs(t *testing.T, ctx context.Context, c *testworld.Cluster, crds []*unstructured.Unstructured) {
-	t.Helper()
-	dir := t.TempDir()
-	var files []string
-	for i, crd := range crds {
-		delete(crd.Object, "status")
-		data, err := json.Marshal(crd.Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := filepath.Join(dir, fmt.Sprintf("crd-%d.json", i))
-		if err := os.WriteFile(f, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	if err := testworld.InstallCRDs(ctx, c.Config, files...); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -2,11 +2,7 @@ package scaffold
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -95,23 +91,9 @@ func generatedCRDs(t *testing.T, ctx context.Context, k *kube, file string) []*u
 	return crds
 }
 
-func installCRDs(t *testing.T, ctx context.Context, cfg *testworld.Cluster, crds []*unstructured.Unstructured) {
+func installGenerated(t *testing.T, ctx context.Context, c *testworld.Cluster, crds []*unstructured.Unstructured) {
 	t.Helper()
-	dir := t.TempDir()
-	var files []string
-	for i, c := range crds {
-		delete(c.Object, "status")
-		data, err := json.Marshal(c.Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := filepath.Join(dir, fmt.Sprintf("crd-%d.json", i))
-		if err := os.WriteFile(f, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	if err := testworld.InstallCRDs(ctx, cfg.Config, files...); err != nil {
+	if err := testworld.InstallCRDObjects(ctx, c.Config, crds...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -144,15 +126,7 @@ func TestBuiltinTemplatesDryRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	c := testworld.SharedCluster(t)
-	argo, err := testworld.ArgoCDCRDFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xp, err := testworld.CrossplaneCRDFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testworld.InstallCRDs(ctx, c.Config, append(argo, xp...)...); err != nil {
+	if err := testworld.InstallPlatformCRDs(ctx, c.Config); err != nil {
 		t.Fatal(err)
 	}
 	disc := memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(c.Config))
@@ -219,7 +193,7 @@ func TestBuiltinTemplatesDryRun(t *testing.T) {
 	if scope, _, _ := unstructured.NestedString(v2[0].Object, "spec", "scope"); scope != "Namespaced" {
 		t.Fatalf("the v2 XR's CRD is %s, want Namespaced", scope)
 	}
-	installCRDs(t, ctx, c, v2)
+	installGenerated(t, ctx, c, v2)
 	k.mapper.Reset()
 	t.Run("v2 namespaced XR", func(t *testing.T) { check(t, platformconfig.CrossplaneV2) })
 
@@ -229,7 +203,7 @@ func TestBuiltinTemplatesDryRun(t *testing.T) {
 	if got := names(v1); got != "xpostgresqlinstances."+DatabaseGroup+",postgresqlinstances."+DatabaseGroup {
 		t.Fatalf("CRDs for the v1 XRD: %s", got)
 	}
-	installCRDs(t, ctx, c, v1)
+	installGenerated(t, ctx, c, v1)
 	k.mapper.Reset()
 	t.Run("v1 claim", func(t *testing.T) { check(t, platformconfig.CrossplaneV1) })
 }
