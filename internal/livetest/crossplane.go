@@ -41,48 +41,17 @@ func Crossplane(t testing.TB, c *testworld.Cluster) {
 		}
 		var crds []*unstructured.Unstructured
 		for _, xrd := range []*unstructured.Unstructured{PostgresXRD(), LegacyDatabaseXRD()} {
-			xrdGVR := schema.FromAPIVersionAndKind(xrd.GetAPIVersion(), "").GroupVersion().WithResource("compositeresourcedefinitions")
-			if _, err := dyn.Resource(xrdGVR).Create(ctx, xrd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("creating XRD %s: %w", xrd.GetName(), err)
-			}
-			// Crossplane's own generator wants the XRD as served at v1.
-			stored, err := dyn.Resource(xrdV1).Get(ctx, xrd.GetName(), metav1.GetOptions{})
+			generated, err := xcrdgen.Generate(ctx, dyn, xrd)
 			if err != nil {
-				return err
-			}
-			generated, err := xcrdgen.CRDs(ctx, stored)
-			if err != nil {
-				return fmt.Errorf("generating the CRDs of XRD %s: %w", xrd.GetName(), err)
+				return fmt.Errorf("the CRDs of XRD %s: %w", xrd.GetName(), err)
 			}
 			crds = append(crds, generated...)
 		}
 		crds = append(crds, ManagedCRD("dbforpostgresql.azure.m.upbound.io", "FlexibleServer", "flexibleservers", true),
 			ManagedCRD("dbforpostgresql.azure.m.upbound.io", "FlexibleServerDatabase", "flexibleserverdatabases", true),
 			ManagedCRD("dbforpostgresql.azure.upbound.io", "FlexibleServer", "flexibleservers", false))
-		return applyCRDs(ctx, dyn, crds)
+		return testworld.InstallCRDObjects(ctx, c.Config, crds...)
 	})
-}
-
-func applyCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.Unstructured) error {
-	for _, crd := range crds {
-		if _, err := dyn.Resource(crdGVR).Apply(ctx, crd.GetName(), crd, metav1.ApplyOptions{FieldManager: "livetest", Force: true}); err != nil {
-			return fmt.Errorf("applying CRD %s: %w", crd.GetName(), err)
-		}
-	}
-	for _, crd := range crds {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			u, err := dyn.Resource(crdGVR).Get(ctx, crd.GetName(), metav1.GetOptions{})
-			if err == nil && established(u) {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("CRD %s not established: %v", crd.GetName(), err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	return nil
 }
 
 func established(u *unstructured.Unstructured) bool {

@@ -57,15 +57,7 @@ func TestAgainstAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	xrd := decode(t, xrdData)
-	if _, err := dyn.Resource(XRDs.GroupResource().WithVersion("v2")).Create(ctx, xrd, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := dyn.Resource(XRDs).Get(ctx, xrd.GetName(), metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds, err := xcrdgen.CRDs(ctx, stored)
+	crds, err := xcrdgen.Generate(ctx, dyn, decode(t, xrdData))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,10 @@ import (
 	"strings"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/back-stack/idp/internal/testworld"
 )
@@ -192,4 +195,25 @@ func CRDs(ctx context.Context, xrd *unstructured.Unstructured) ([]*unstructured.
 		crds[i] = &unstructured.Unstructured{Object: o}
 	}
 	return crds, nil
+}
+
+var xrdV1 = schema.GroupVersionResource{Group: "apiextensions.crossplane.io", Version: "v1", Resource: "compositeresourcedefinitions"}
+
+// Generate applies xrd to the API server (server-side, at its own
+// apiVersion), so that Crossplane's own XRD schema checks it, reads it back
+// as served at v1 and returns the CRDs Crossplane generates for it.
+func Generate(ctx context.Context, dyn dynamic.Interface, xrd *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	gv, err := schema.ParseGroupVersion(xrd.GetAPIVersion())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dyn.Resource(gv.WithResource("compositeresourcedefinitions")).Apply(ctx, xrd.GetName(), xrd,
+		metav1.ApplyOptions{FieldManager: "xcrdgen", Force: true}); err != nil {
+		return nil, fmt.Errorf("xcrdgen: the API server refuses XRD %s: %w", xrd.GetName(), err)
+	}
+	stored, err := dyn.Resource(xrdV1).Get(ctx, xrd.GetName(), metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return CRDs(ctx, stored)
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -147,15 +145,7 @@ func (w *world) installCRDs(ctx context.Context) error {
 	}
 	// Crossplane's generator wants the XRD as the API server serves it at v1.
 	xrd := testXRD()
-	xrdV2 := xrdsGVR.GroupResource().WithVersion("v2")
-	if _, err := w.seedDyn.Resource(xrdV2).Create(ctx, xrd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	stored, err := w.seedDyn.Resource(xrdsGVR).Get(ctx, xrd.GetName(), metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	crds, err := xcrdgen.CRDs(ctx, stored)
+	crds, err := xcrdgen.Generate(ctx, w.seedDyn, xrd)
 	if err != nil {
 		return err
 	}
@@ -163,31 +153,9 @@ func (w *world) installCRDs(ctx context.Context) error {
 		livetest.ManagedCRD(clustersGVR.Group, "KubernetesCluster", clustersGVR.Resource, true),
 		livetest.ManagedCRD(registriesGVR.Group, "Registry", registriesGVR.Resource, true),
 		providerConfigCRD())
-	for _, dyn := range []dynamic.Interface{w.seedDyn, w.aksDyn} {
-		if err := applyCRDs(ctx, dyn, crds); err != nil {
+	for _, c := range []*testworld.Cluster{w.seed, w.aks} {
+		if err := testworld.InstallCRDObjects(ctx, c.Config, crds...); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-func applyCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.Unstructured) error {
-	for _, crd := range crds {
-		if _, err := dyn.Resource(crdGVR).Apply(ctx, crd.GetName(), crd, metav1.ApplyOptions{FieldManager: "test-world", Force: true}); err != nil {
-			return fmt.Errorf("applying CRD %s: %w", crd.GetName(), err)
-		}
-	}
-	for _, crd := range crds {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			u, err := dyn.Resource(crdGVR).Get(ctx, crd.GetName(), metav1.GetOptions{})
-			if err == nil && hasTrue(u, "Established") {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("CRD %s not established: %v", crd.GetName(), err)
-			}
-			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	return nil

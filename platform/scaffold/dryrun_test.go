@@ -71,22 +71,9 @@ func generatedCRDs(t *testing.T, ctx context.Context, k *kube, file string) []*u
 	if err != nil {
 		t.Fatal(err)
 	}
-	xrd := decodeYAML(t, file, data)
-	gv, err := schema.ParseGroupVersion(xrd.GetAPIVersion())
+	crds, err := xcrdgen.Generate(ctx, k.dyn, decodeYAML(t, file, data))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.dyn.Resource(gv.WithResource("compositeresourcedefinitions")).Apply(ctx, xrd.GetName(), xrd,
-		metav1.ApplyOptions{FieldManager: "idp-test", Force: true}); err != nil {
-		t.Fatalf("the API server refuses %s: %v", file, err)
-	}
-	stored, err := k.dyn.Resource(xrdGVR).Get(ctx, xrd.GetName(), metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds, err := xcrdgen.CRDs(ctx, stored)
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	return crds
 }
