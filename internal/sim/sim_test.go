@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/back-stack/idp/assets"
+	"github.com/back-stack/idp/internal/livetest"
 	"github.com/back-stack/idp/internal/testworld"
 	"github.com/back-stack/idp/internal/xcrdgen"
 )
@@ -36,7 +37,13 @@ func TestAgainstAPIServer(t *testing.T) {
 	if err := testworld.InstallPlatformCRDs(ctx, c.Config); err != nil {
 		t.Fatal(err)
 	}
-	if err := testworld.InstallCRDs(ctx, c.Config, "testdata/provider-azure-stand-in-crds.yaml"); err != nil {
+	// provider-azure's CRDs are not available offline: stand-ins shaped
+	// like them (any spec, a status subresource).
+	const mrGroup = "dbforpostgresql.azure.m.upbound.io"
+	if err := testworld.InstallCRDObjects(ctx, c.Config,
+		livetest.ManagedCRD(mrGroup, "FlexibleServer", "flexibleservers", true),
+		livetest.ManagedCRD(mrGroup, "FlexibleServerDatabase", "flexibleserverdatabases", true),
+		livetest.ManagedCRD(mrGroup, "FlexibleServerFirewallRule", "flexibleserverfirewallrules", true)); err != nil {
 		t.Fatal(err)
 	}
 	dyn := dynamic.NewForConfigOrDie(c.Config)
