@@ -16,9 +16,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/back-stack/idp/platform/bootstrap"
+	"github.com/back-stack/idp/platform/crossplane"
 	"github.com/back-stack/idp/tui/components/pager"
 	"github.com/back-stack/idp/tui/keys"
 	"github.com/back-stack/idp/tui/nav"
+	"github.com/back-stack/idp/tui/screens/xtree"
 	"github.com/back-stack/idp/tui/theme"
 )
 
@@ -61,6 +63,7 @@ type step struct {
 	duration time.Duration
 	reason   string
 	progress string
+	trees    []crossplane.Tree
 	log      []string
 }
 
@@ -232,7 +235,7 @@ func (m *Model) apply(ev bootstrap.Event) {
 	s := m.steps[i]
 	switch ev.Type {
 	case bootstrap.StepStarted:
-		s.state, s.started, s.log, s.progress = running, ev.Time, nil, ""
+		s.state, s.started, s.log, s.progress, s.trees = running, ev.Time, nil, "", nil
 		m.current = i
 		m.err, m.next = nil, ""
 	case bootstrap.StepLog:
@@ -242,7 +245,7 @@ func (m *Model) apply(ev bootstrap.Event) {
 		}
 	case bootstrap.StepProgress:
 		if ev.Progress != nil {
-			s.progress = ev.Progress.Summary
+			s.progress, s.trees = ev.Progress.Summary, ev.Progress.Trees
 		}
 	case bootstrap.StepSkipped:
 		s.state, s.reason, s.duration = skipped, ev.Reason, ev.Duration
@@ -279,6 +282,15 @@ func (m *Model) render() {
 		lines = append(lines, m.stepLine(i, s))
 		if s.state == running && s.progress != "" {
 			lines = append(lines, m.th.Muted.Render("      waiting: "+s.progress))
+		}
+		if s.state == running || s.state == failed {
+			// The Crossplane trees the step waits on, live, as the
+			// Crossplane screen draws them.
+			for _, t := range s.trees {
+				for _, l := range xtree.TreeLines(m.th, max(20, m.width-6), t) {
+					lines = append(lines, "      "+l)
+				}
+			}
 		}
 		if s.state == skipped && s.reason != "" {
 			lines = append(lines, m.th.Muted.Render("      "+s.reason))

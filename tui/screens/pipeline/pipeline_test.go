@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/back-stack/idp/platform/bootstrap"
+	"github.com/back-stack/idp/platform/crossplane"
 	"github.com/back-stack/idp/tui/nav"
 	"github.com/back-stack/idp/tui/theme"
 )
@@ -58,10 +59,17 @@ func TestStepsFailureAndLog(t *testing.T) {
 		bootstrap.Event{Type: bootstrap.StepFinished, Step: "preflight", Duration: 2 * time.Second, Time: t0.Add(2 * time.Second)},
 		bootstrap.Event{Type: bootstrap.StepSkipped, Step: "seed", Reason: "the seed cluster exists", Time: t0.Add(2 * time.Second)},
 		bootstrap.Event{Type: bootstrap.StepStarted, Step: "crossplane", Title: "Crossplane on the seed", Time: t0.Add(2 * time.Second)},
-		bootstrap.Event{Type: bootstrap.StepProgress, Step: "crossplane", Progress: &bootstrap.Progress{Summary: "1/3 Healthy"}, Time: t0.Add(5 * time.Second)},
+		bootstrap.Event{Type: bootstrap.StepProgress, Step: "crossplane", Progress: &bootstrap.Progress{Summary: "1/3 Healthy", Trees: trees()}, Time: t0.Add(5 * time.Second)},
 		bootstrap.Event{Type: bootstrap.StepLog, Step: "crossplane", Line: "helm: installed crossplane 2.1.0", Time: t0.Add(5 * time.Second)},
 	)
 	v := view(m)
+	// The Crossplane tree the step waits on, drawn as the Crossplane
+	// screen draws it, deepest failure first.
+	for _, want := range []string{"✗ not ready: KubernetesCluster infrastructure/aks-acme", "AKSCluster infrastructure/aks-acme (composite)", "quota exceeded"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the live tree lacks %q:\n%s", want, v)
+		}
+	}
 	for _, want := range []string{"✓ 1. Pre-flight checks  2s", "↷ 2. Seed cluster  already done", "the seed cluster exists", "3. Crossplane on the seed", "waiting: 1/3 Healthy", "2 of 3 steps done"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("missing %q in:\n%s", want, v)
@@ -131,4 +139,17 @@ func TestDoneAndNarrow(t *testing.T) {
 	if n := len(strings.Split(v, "\n")); n > 15 {
 		t.Errorf("%d lines in a 15-line body", n)
 	}
+}
+
+// trees is an AKS composite whose cluster is not Ready yet.
+func trees() []crossplane.Tree {
+	xrd := crossplane.Object{Ref: crossplane.Ref{APIVersion: "apiextensions.crossplane.io/v1", Kind: "CompositeResourceDefinition", Name: "aksclusters.platform.back-stack.io"},
+		Definition: &crossplane.Definition{Group: "platform.back-stack.io", Kind: "AKSCluster", Plural: "aksclusters", Version: "v1alpha1"}}
+	mr := crossplane.Ref{APIVersion: "containerservice.azure.m.upbound.io/v1beta1", Kind: "KubernetesCluster", Namespace: "infrastructure", Name: "aks-acme"}
+	xr := crossplane.Object{Ref: crossplane.Ref{APIVersion: "platform.back-stack.io/v1alpha1", Kind: "AKSCluster", Namespace: "infrastructure", Name: "aks-acme"},
+		Synced: crossplane.Condition{Type: "Synced", Status: "True"}, Ready: crossplane.Condition{Type: "Ready", Status: "False", Reason: "Creating"},
+		Refs: []crossplane.Ref{mr}}
+	cluster := crossplane.Object{Ref: mr, Synced: crossplane.Condition{Type: "Synced", Status: "True"},
+		Ready: crossplane.Condition{Type: "Ready", Status: "False", Reason: "ReconcileError", Message: "quota exceeded for Standard_D4s_v5 in westeurope"}}
+	return crossplane.Build([]crossplane.Object{xrd, xr, cluster}, nil)
 }

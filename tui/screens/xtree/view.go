@@ -10,6 +10,7 @@ import (
 
 	"github.com/back-stack/idp/platform/crossplane"
 	"github.com/back-stack/idp/platform/watch"
+	"github.com/back-stack/idp/tui/theme"
 )
 
 // summary is the line above the trees.
@@ -60,7 +61,7 @@ func (m *Model) render() {
 		if i > 0 {
 			out = append(out, "")
 		}
-		out = append(out, m.tree(t)...)
+		out = append(out, m.renderer().tree(t)...)
 	}
 	if len(out) == 0 {
 		if m.sourceStatus().State == watch.Loading {
@@ -91,11 +92,13 @@ func (m *Model) problems() []string {
 				continue
 			}
 			out = append(out, m.th.Degraded.Render(st.State.String()+": "+n))
-			out = append(out, m.wrap("  ", m.th.Muted, errText(st.Err))...)
+			out = append(out, m.renderer().wrap("  ", m.th.Muted, errText(st.Err))...)
 		}
 	}
 	return out
 }
+
+func (m *Model) renderer() renderer { return renderer{th: m.th, width: m.width} }
 
 func errText(err error) string {
 	if err == nil {
@@ -104,26 +107,39 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// renderer draws trees at a width; the Crossplane screen and the
+// bootstrap's pipeline screen (through TreeLines) share it.
+type renderer struct {
+	th    theme.Theme
+	width int
+}
+
+// TreeLines renders one tree as the Crossplane screen does: the deepest
+// failure first, then every node with its Synced and Ready conditions.
+func TreeLines(th theme.Theme, width int, t crossplane.Tree) []string {
+	return renderer{th: th, width: width}.tree(t)
+}
+
 // tree renders one tree: the deepest failure first, then every node.
-func (m *Model) tree(t crossplane.Tree) []string {
+func (r renderer) tree(t crossplane.Tree) []string {
 	var out []string
 	if t.Failure != nil {
-		r := t.Failure.Reason()
+		why := t.Failure.Reason()
 		head := "✗ not ready: " + t.Failure.Ref.String()
-		if r.Type != "" {
-			head += " — " + r.Type + "=" + r.Status
-			if r.Reason != "" {
-				head += " (" + r.Reason + ")"
+		if why.Type != "" {
+			head += " — " + why.Type + "=" + why.Status
+			if why.Reason != "" {
+				head += " (" + why.Reason + ")"
 			}
 		}
-		out = append(out, m.th.Degraded.Render(ansi.Truncate(head, m.width, "…")))
-		if r.Message != "" {
-			out = append(out, m.wrap("  ", m.th.Value, r.Message)...)
+		out = append(out, r.th.Degraded.Render(ansi.Truncate(head, r.width, "…")))
+		if why.Message != "" {
+			out = append(out, r.wrap("  ", r.th.Value, why.Message)...)
 		}
 	}
 	t.Walk(func(n *crossplane.Node, last []bool) {
 		prefix := branches(last)
-		out = append(out, m.node(n, prefix, n == t.Failure)...)
+		out = append(out, r.node(n, prefix, n == t.Failure)...)
 	})
 	return out
 }
@@ -155,66 +171,66 @@ func continuation(prefix string) string {
 	return strings.ReplaceAll(p, "└─ ", "   ") + "   "
 }
 
-func (m *Model) node(n *crossplane.Node, prefix string, deepest bool) []string {
+func (r renderer) node(n *crossplane.Node, prefix string, deepest bool) []string {
 	name := n.Ref.String()
 	if n.Role != crossplane.RoleResource {
 		name += " (" + string(n.Role) + ")"
 	}
-	line := m.th.Muted.Render(prefix)
+	line := r.th.Muted.Render(prefix)
 	switch {
 	case deepest:
-		line += m.th.Error.Render("▶ " + name)
+		line += r.th.Error.Render("▶ " + name)
 	case n.Failing:
-		line += m.th.Degraded.Render(name)
+		line += r.th.Degraded.Render(name)
 	default:
-		line += m.th.Value.Render(name)
+		line += r.th.Value.Render(name)
 	}
 	if n.Missing {
 		what := "not found"
 		if n.Problem != "" {
 			what = "cannot read: " + n.Problem
 		}
-		line += "  " + m.th.Degraded.Render(what)
+		line += "  " + r.th.Degraded.Render(what)
 		return []string{line}
 	}
-	line += "  " + m.cond("Synced", n.Synced) + "  " + m.cond("Ready", n.Ready)
+	line += "  " + r.cond("Synced", n.Synced) + "  " + r.cond("Ready", n.Ready)
 	if n.Deleting {
-		line += "  " + m.th.Stopped.Render("deleting")
+		line += "  " + r.th.Stopped.Render("deleting")
 	}
 	out := []string{line}
 	for _, c := range []crossplane.Condition{n.Synced, n.Ready} {
 		if c.Message == "" || (c.Status == "True" && !deepest) {
 			continue
 		}
-		style := m.th.Muted
+		style := r.th.Muted
 		if c.Status == "False" {
-			style = m.th.Value
+			style = r.th.Value
 		}
-		out = append(out, m.wrap(continuation(prefix), style, c.Type+": "+c.Message)...)
+		out = append(out, r.wrap(continuation(prefix), style, c.Type+": "+c.Message)...)
 	}
 	return out
 }
 
-func (m *Model) cond(name string, c crossplane.Condition) string {
+func (r renderer) cond(name string, c crossplane.Condition) string {
 	switch c.Status {
 	case "True":
-		return m.th.Healthy.Render(name)
+		return r.th.Healthy.Render(name)
 	case "False":
 		s := name + "=False"
 		if c.Reason != "" {
 			s += " (" + c.Reason + ")"
 		}
-		return m.th.Degraded.Render(s)
+		return r.th.Degraded.Render(s)
 	}
-	return m.th.Unknown.Render(name + "=?")
+	return r.th.Unknown.Render(name + "=?")
 }
 
 // wrap breaks text to the width after indent; the whole text is shown.
-func (m *Model) wrap(indent string, style lipgloss.Style, text string) []string {
-	w := max(10, m.width-ansi.StringWidth(indent))
+func (r renderer) wrap(indent string, style lipgloss.Style, text string) []string {
+	w := max(10, r.width-ansi.StringWidth(indent))
 	var out []string
 	for _, l := range strings.Split(ansi.Wrap(text, w, " /-,:"), "\n") {
-		out = append(out, m.th.Muted.Render(indent)+style.Render(l))
+		out = append(out, r.th.Muted.Render(indent)+style.Render(l))
 	}
 	return out
 }
