@@ -117,7 +117,7 @@ func (s *Sim) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		if s.opts.Paused == nil || !s.opts.Paused() {
-			err := s.Step(ctx)
+			err := s.safeStep(ctx)
 			s.mu.Lock()
 			s.err = err
 			s.mu.Unlock()
@@ -128,6 +128,18 @@ func (s *Sim) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// safeStep runs Step, turning a panic into an error: client-go's fake
+// watchers panic when a reader falls 100 events behind, and the demo must
+// not die of it (the next pass writes the state again).
+func (s *Sim) safeStep(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("simulator pass: %v", r)
+		}
+	}()
+	return s.Step(ctx)
 }
 
 // Err is the last pass's error, if any.
