@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -176,5 +177,67 @@ func TestDemoBootstrap(t *testing.T) {
 	term.SendKeys("q")
 	if code := term.WaitExit(wait); code != 0 {
 		t.Fatalf("idp demo exited with %d", code)
+	}
+}
+
+// The real bootstrap from the TUI: idp bootstrap opens the wizard on the
+// repository's .idp/platform.yaml; the run commits the platform to Git
+// first, then stops at the pre-flight check of a seed cluster that does not
+// answer, saying what to do; the checkpoint is in the state dir.
+func TestBootstrapWizardCommitsFirst(t *testing.T) {
+	dir := t.TempDir()
+	gitops := filepath.Join(dir, "gitops.git")
+	testworld.Git(t, "", "init", "--quiet", "--bare", "--initial-branch=main", gitops)
+	work := filepath.Join(dir, "work")
+	testworld.Git(t, "", "clone", "--quiet", gitops, work)
+	if err := os.MkdirAll(filepath.Join(work, ".idp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	platform := "apiVersion: idp.back-stack.io/v1alpha1\nkind: PlatformConfig\nname: acme\nazure:\n  subscriptionID: 00000000-0000-0000-0000-000000000001\n" +
+		"  tenantID: 00000000-0000-0000-0000-000000000002\n  location: westeurope\n  resourceGroup: rg-acme\n  aks: {name: aks-acme}\n  acr: {name: acmeplatform}\n" +
+		"gitops:\n  url: file://" + gitops + "\n"
+	if err := os.WriteFile(filepath.Join(work, ".idp", "platform.yaml"), []byte(platform), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testworld.Git(t, work, "add", ".")
+	testworld.Git(t, work, "commit", "--quiet", "-m", "platform answers")
+	testworld.Git(t, work, "push", "--quiet", "origin", "HEAD:main")
+	seed := filepath.Join(dir, "seed.kubeconfig")
+	os.WriteFile(seed, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: s\n  cluster: {server: https://127.0.0.1:1}\nusers:\n- name: u\n  user: {token: x}\ncontexts:\n- name: s\n  context: {cluster: s, user: u}\ncurrent-context: s\n"), 0o600)
+	state := filepath.Join(dir, "state")
+
+	term := testworld.StartTerminal(t, testworld.TerminalOptions{Width: 140, Height: 80,
+		Env: env(t, "XDG_STATE_HOME="+state, "GIT_AUTHOR_NAME=Ada Ops", "GIT_AUTHOR_EMAIL=ada@example.com", "PATH=/usr/bin:/bin")},
+		testworld.IdpBinary(t), "--gitops", gitops, "bootstrap", "--seed-kubeconfig", seed)
+	term.WaitFor("Platform name", wait)
+	term.WaitFor("> acme", wait) // the repository's answers
+	deadline := time.Now().Add(wait)
+	for !strings.Contains(term.Screen(), "Review the answers") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the wizard never reached its summary:\n%s", term.Screen())
+		}
+		term.SendKeys("Enter")
+		time.Sleep(150 * time.Millisecond)
+	}
+	term.WaitFor("aks-acme", wait)
+	term.WaitFor("Commit the platform to the GitOps repository: 27 files", wait)
+	term.SendKeys("Enter")
+	screen := term.WaitFor("Stopped", demoWait)
+	for _, want := range []string{"✓ 1. Commit the platform to the GitOps repository", "✗ 2. Pre-flight checks", "Error:"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("missing %q:\n%s", want, screen)
+		}
+	}
+	if files := testworld.Git(t, "", "--git-dir", gitops, "ls-tree", "-r", "--name-only", "main", "bootstrap"); files != "bootstrap/infrastructure.yaml\nbootstrap/root.yaml" {
+		t.Errorf("bootstrap/ in Git: %q", files)
+	}
+	if _, err := os.Stat(filepath.Join(state, "idp", "bootstrap", "acme.json")); err != nil {
+		t.Errorf("no checkpoint: %v", err)
+	}
+	term.SendKeys("Escape")
+	term.WaitFor("The bootstrap was started with these answers", wait)
+	term.SendKeys("q")
+	if code := term.WaitExit(wait); code != 0 {
+		t.Fatalf("idp exited with %d", code)
 	}
 }

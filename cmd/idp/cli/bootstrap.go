@@ -276,6 +276,10 @@ func writeEventJSON(w io.Writer, ev bootstrap.Event) error {
 func runWizard(ctx context.Context, cfg config.Config, opts bootstrap.RunOptions) error {
 	b := newTUIBootstrapper(ctx, cfg, opts)
 	defer b.wait()
+	if cfg.GitOps != "" {
+		fmt.Fprintf(os.Stderr, "Reading %s from %s…\n", platformconfig.Path, cfg.GitOps)
+		b.load()
+	}
 	return tui.Run(ctx, tui.Options{
 		Theme:     theme.New(os.Getenv("NO_COLOR") != ""),
 		Resolve:   func() environment.Environment { return environment.Resolve(cfg) },
@@ -303,24 +307,35 @@ type tuiBootstrapper struct {
 	note string
 }
 
-// newTUIBootstrapper starts reading the wizard's first answers (the GitOps
-// repository's .idp/platform.yaml, when there is one) in the background, so
-// that the TUI never waits on Git; until they arrive, the defaults.
+// newTUIBootstrapper makes the TUI's bootstrap; its first answers are the
+// defaults until load or loadInBackground reads the GitOps repository's
+// .idp/platform.yaml.
 func newTUIBootstrapper(ctx context.Context, cfg config.Config, opts bootstrap.RunOptions) *tuiBootstrapper {
 	ctx, cancel := context.WithCancel(ctx)
-	b := &tuiBootstrapper{ctx: ctx, cancel: cancel, cfg: cfg, opts: opts, initial: platformconfig.Defaults()}
-	if cfg.GitOps != "" {
-		b.wg.Add(1)
-		go func() {
-			defer b.wg.Done()
-			if pc, ok := readPlatformConfig(ctx, cfg.GitOps); ok {
-				b.mu.Lock()
-				b.initial = pc.WithDefaults()
-				b.mu.Unlock()
-			}
-		}()
+	return &tuiBootstrapper{ctx: ctx, cancel: cancel, cfg: cfg, opts: opts, initial: platformconfig.Defaults()}
+}
+
+// load reads the first answers now (idp bootstrap: the wizard opens on
+// them at once).
+func (b *tuiBootstrapper) load() {
+	if b.cfg.GitOps == "" {
+		return
 	}
-	return b
+	if pc, ok := readPlatformConfig(b.ctx, b.cfg.GitOps); ok {
+		b.mu.Lock()
+		b.initial = pc.WithDefaults()
+		b.mu.Unlock()
+	}
+}
+
+// loadInBackground reads them while the TUI runs (idp: the TUI never waits
+// on Git; a wizard opened before they arrive starts from the defaults).
+func (b *tuiBootstrapper) loadInBackground() {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		b.load()
+	}()
 }
 
 // readPlatformConfig reads .idp/platform.yaml from the GitOps repository;

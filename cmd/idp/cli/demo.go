@@ -114,6 +114,7 @@ func runDemo(ctx context.Context, opts demo.Options, progress io.Writer) error {
 		StateDir: filepath.Join(p.Dir, "state"),
 	})
 	boot.steps = func(b *bootstrap.Bootstrap) []bootstrap.Step { return demo.SimulatedSteps(b, pace) }
+	boot.load() // the playground is local: at once
 	boot.note = "Demo: the commit is real (to the playground's GitOps repository); the steps after it are simulated."
 	defer boot.wait()
 	return tui.Run(ctx, tui.Options{

@@ -81,6 +81,7 @@ exists as a plain command for scripts and CI.`,
 			scaffolder := &lazyScaffold{cfg: cfg}
 			defer scaffolder.Close()
 			boot := newTUIBootstrapper(cmd.Context(), cfg, bootstrap.RunOptions{ResumeCommand: "idp bootstrap --resume"})
+			boot.loadInBackground()
 			defer boot.wait()
 			return tui.Run(cmd.Context(), tui.Options{
 				Theme:      theme.New(os.Getenv("NO_COLOR") != ""),
