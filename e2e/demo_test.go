@@ -157,14 +157,7 @@ func TestDemoBootstrap(t *testing.T) {
 	term.WaitFor("Platform name", wait)
 	// The answers are the demo platform's own .idp/platform.yaml: accept
 	// each, page by page, until the summary.
-	deadline := time.Now().Add(wait)
-	for !strings.Contains(term.Screen(), "Review the answers") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the wizard never reached its summary:\n%s", term.Screen())
-		}
-		term.SendKeys("Enter")
-		time.Sleep(150 * time.Millisecond)
-	}
+	acceptAnswers(t, term)
 	term.WaitFor("Commit the platform to the GitOps repository: 27 files", wait)
 	term.WaitFor("the steps after it are simulated", wait)
 	term.SendKeys("Enter")
@@ -211,14 +204,7 @@ func TestBootstrapWizardCommitsFirst(t *testing.T) {
 		testworld.IdpBinary(t), "--gitops", gitops, "bootstrap", "--seed-kubeconfig", seed)
 	term.WaitFor("Platform name", wait)
 	term.WaitFor("> acme", wait) // the repository's answers
-	deadline := time.Now().Add(wait)
-	for !strings.Contains(term.Screen(), "Review the answers") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the wizard never reached its summary:\n%s", term.Screen())
-		}
-		term.SendKeys("Enter")
-		time.Sleep(150 * time.Millisecond)
-	}
+	acceptAnswers(t, term)
 	term.WaitFor("aks-acme", wait)
 	term.WaitFor("Commit the platform to the GitOps repository: 27 files", wait)
 	term.SendKeys("Enter")
@@ -239,5 +225,19 @@ func TestBootstrapWizardCommitsFirst(t *testing.T) {
 	term.SendKeys("q")
 	if code := term.WaitExit(wait); code != 0 {
 		t.Fatalf("idp exited with %d", code)
+	}
+}
+
+// acceptAnswers presses enter through the wizard, keeping every answer,
+// until its summary shows.
+func acceptAnswers(t *testing.T, term *testworld.Terminal) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !strings.Contains(term.Screen(), "Review the answers") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the wizard never reached its summary:\n%s", term.Screen())
+		}
+		term.SendKeys("Enter")
+		time.Sleep(150 * time.Millisecond)
 	}
 }
