@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -151,7 +152,7 @@ func Open(ctx context.Context, opts Options) (*Playground, error) {
 		}
 		p.Created = true
 	}
-	p.AKS = &akstest.Cluster{Power: "Running", Provisioning: "Succeeded", Location: Location, Version: "1.33.2", Steps: opts.PowerSteps}
+	p.AKS = &akstest.Cluster{Power: p.savedPower(), Provisioning: "Succeeded", Location: Location, Version: "1.33.2", Steps: opts.PowerSteps}
 	return p, nil
 }
 
@@ -333,11 +334,28 @@ func (p *Playground) Environment() environment.Environment {
 	return env
 }
 
-// Close stops the simulator and releases the folder.
+// powerFile keeps the AKS stand-in's power state between runs, so a
+// cluster stopped in one run (and recorded so in Git) is stopped in the next.
+const powerFile = "aks-power"
+
+func (p *Playground) savedPower() string {
+	if b, err := os.ReadFile(filepath.Join(p.Dir, powerFile)); err == nil && strings.TrimSpace(string(b)) == "Stopped" {
+		return "Stopped"
+	}
+	return "Running"
+}
+
+// Close stops the simulator, keeps the cluster's power state and releases
+// the folder.
 func (p *Playground) Close() {
 	if p.cancel != nil {
 		p.cancel()
 		p.wg.Wait()
+	}
+	if p.AKS != nil && p.unlock != nil {
+		var power string
+		p.AKS.Update(func(c *akstest.Cluster) { power = c.Power })
+		_ = os.WriteFile(filepath.Join(p.Dir, powerFile), []byte(power+"\n"), 0o644)
 	}
 	if p.cluster != nil {
 		p.cluster.Close()

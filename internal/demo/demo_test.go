@@ -360,3 +360,18 @@ func TestPlaygroundPausesWhileAKSStopped(t *testing.T) {
 		return h == "Healthy", h
 	})
 }
+
+// A cluster stopped in one run is stopped in the next, as Git records it.
+func TestPlaygroundKeepsAKSPower(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pg")
+	p := open(t, dir)
+	if p.AKS.Power != "Running" {
+		t.Fatalf("a new playground's cluster is %s", p.AKS.Power)
+	}
+	p.AKS.Update(func(c *akstest.Cluster) { c.Power = "Stopped" })
+	p.Close()
+	p = open(t, dir)
+	if p.AKS.Power != "Stopped" {
+		t.Fatalf("the stopped cluster came back %s", p.AKS.Power)
+	}
+}
