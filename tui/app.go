@@ -219,10 +219,16 @@ func (a *App) handleErr(msg nav.ErrMsg) tea.Cmd {
 type keyMap struct {
 	screen  help.KeyMap
 	canBack bool
+	// capturing: the screen takes every key but ctrl+c (a form, a running
+	// bootstrap), so esc, ? and q are its to describe.
+	capturing bool
 }
 
 func (k keyMap) global() []key.Binding {
-	if k.canBack {
+	switch {
+	case k.capturing:
+		return []key.Binding{keys.ForceQuit}
+	case k.canBack:
 		return []key.Binding{keys.Back, keys.Help, keys.Quit}
 	}
 	return []key.Binding{keys.Help, keys.Quit}
@@ -239,5 +245,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 }
 
 func (a *App) keyMap() keyMap {
-	return keyMap{screen: a.top(), canBack: len(a.stack) > 1}
+	c, ok := a.top().(nav.KeyCapturer)
+	return keyMap{screen: a.top(), canBack: len(a.stack) > 1, capturing: ok && c.CapturesKeys()}
 }

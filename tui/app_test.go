@@ -319,3 +319,36 @@ func TestPopClosesScreen(t *testing.T) {
 		t.Fatalf("after pop: depth %d, closed %v", a.Depth(), s.closed)
 	}
 }
+
+// typing is a screen that takes every key, as a form does.
+type typing struct{ typed string }
+
+func (s *typing) Init() tea.Cmd { return nil }
+func (s *typing) Update(msg tea.Msg) (nav.Screen, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		s.typed += k.Text
+	}
+	return s, nil
+}
+func (s *typing) View() string              { return "typed: " + s.typed }
+func (s *typing) SetSize(int, int)          {}
+func (s *typing) Title() string             { return "Form" }
+func (s *typing) ShortHelp() []key.Binding  { return []key.Binding{keys.Back} }
+func (s *typing) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
+func (s *typing) CapturesKeys() bool        { return true }
+
+// While a screen takes every key, the footer offers only what still works
+// globally (ctrl+c), not q, ? or esc, which the screen receives.
+func TestFooterWhileAScreenCapturesKeys(t *testing.T) {
+	a := newApp(t, testenv.Resolved)
+	s := &typing{}
+	send(a, func() tea.Msg { return nav.PushMsg{Screen: s} })
+	if cmd := press(a, tea.KeyPressMsg{Code: 'q', Text: "q"}); isQuit(cmd) || s.typed != "q" {
+		t.Fatalf("q while typing: quit=%v typed=%q", isQuit(cmd), s.typed)
+	}
+	lines := strings.Split(view(a), "\n")
+	footer := lines[len(lines)-1]
+	if !strings.Contains(footer, "ctrl+c quit") || strings.Contains(footer, "q quit") || strings.Contains(footer, "? help") || strings.Count(footer, "esc") != 1 {
+		t.Fatalf("footer while typing: %q", footer)
+	}
+}
