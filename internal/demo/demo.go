@@ -85,9 +85,11 @@ type Playground struct {
 	opts    Options
 	unlock  func()
 	cluster *Cluster
-	sim     *sim.Sim
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// inProcess is the cluster as the views reach it.
+	inProcess *environment.InProcess
+	sim       *sim.Sim
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 // DefaultDir is the playground's default folder: idp/demo in the user state
@@ -273,6 +275,7 @@ func (p *Playground) Start(ctx context.Context) error {
 		return err
 	}
 	p.cluster = NewCluster(servedKinds(snap))
+	p.inProcess = &environment.InProcess{Dynamic: p.cluster.Dynamic(), Discovery: p.cluster.Discovery()}
 	p.sim = sim.New(p.cluster.Dynamic(), sim.Options{
 		Source:  func(context.Context) (sim.Snapshot, error) { return p.snapshot() },
 		RepoURL: p.GitOpsURL(),
@@ -326,8 +329,8 @@ func (p *Playground) Environment() environment.Environment {
 			Namespace: "argocd", User: "demo",
 		},
 	}
-	if p.cluster != nil {
-		env.InProcess = &environment.InProcess{Dynamic: p.cluster.Dynamic(), Discovery: p.cluster.Discovery()}
+	if p.inProcess != nil {
+		env.InProcess = p.inProcess // the same one every time: views share one pool by it
 	} else {
 		env.KubeErr = errors.New("the demo's cluster is not started")
 	}

@@ -375,3 +375,19 @@ func TestPlaygroundKeepsAKSPower(t *testing.T) {
 		t.Fatalf("the stopped cluster came back %s", p.AKS.Power)
 	}
 }
+
+// Every resolve of the environment names the same in-process cluster, so
+// the views share one informer pool (a refresh must not start another).
+func TestPlaygroundEnvironmentIsStable(t *testing.T) {
+	p := open(t, filepath.Join(t.TempDir(), "pg"))
+	if env := p.Environment(); env.InProcess != nil || env.KubeErr == nil {
+		t.Fatal("an unstarted playground has a cluster")
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a, b := p.Environment(), p.Environment()
+	if a.InProcess == nil || a.InProcess != b.InProcess {
+		t.Fatalf("two resolves: %p and %p", a.InProcess, b.InProcess)
+	}
+}
