@@ -71,6 +71,16 @@ func find(trees []crossplane.Tree, name string) *crossplane.Tree {
 	return nil
 }
 
+// findIn is find for a root in namespace ns.
+func findIn(trees []crossplane.Tree, ns, name string) *crossplane.Tree {
+	for i := range trees {
+		if trees[i].Root.Namespace == ns && trees[i].Root.Name == name {
+			return &trees[i]
+		}
+	}
+	return nil
+}
+
 const (
 	mAPI      = "dbforpostgresql.azure.m.upbound.io/v1beta1"
 	legacyAPI = "dbforpostgresql.azure.upbound.io/v1beta1"
@@ -166,10 +176,12 @@ func TestClaimTree(t *testing.T) {
 	livetest.SetConditions(t, dyn, livetest.XDatabases, "", xr, livetest.Cond("Synced", "True", "ReconcileSuccess", ""), livetest.Cond("Ready", "False", "Creating", "Unready resources: server"))
 
 	trees := f.until("claim tree", func(ts []crossplane.Tree) bool {
-		tr := find(ts, "shop-db")
-		return tr != nil && tr.Failure != nil && tr.Failure.Name == server
+		// The server's conditions arrive after the server itself: wait for
+		// them, not for the first failure (a server not yet Ready).
+		tr := findIn(ts, ns, "shop-db")
+		return tr != nil && tr.Failure != nil && tr.Failure.Name == server && tr.Failure.Reason().Message != ""
 	})
-	tr := find(trees, "shop-db")
+	tr := findIn(trees, ns, "shop-db")
 	if tr.Root.Role != crossplane.RoleClaim || tr.Root.Children[0].Role != crossplane.RoleComposite || tr.Failure.Role != crossplane.RoleResource || len(tr.Path) != 3 {
 		t.Errorf("claim tree shape:\n%s", dump(trees))
 	}
