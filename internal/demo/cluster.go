@@ -94,6 +94,14 @@ func (c *Cluster) KindFor(gvk schema.GroupVersionKind) (Kind, bool) {
 	return k, ok
 }
 
+// forget drops the calls the fakes record (client-go's fakes keep a deep
+// copy of every action for tests to inspect; a demo running for hours would
+// keep them all).
+func (c *Cluster) forget() {
+	c.fake.ClearActions()
+	c.disco.ClearActions()
+}
+
 // Close stops every watch still open, so that informers end.
 func (c *Cluster) Close() {
 	c.mu.Lock()
@@ -137,6 +145,7 @@ func (r *resource) check() error {
 }
 
 func (r *resource) Create(ctx context.Context, obj *unstructured.Unstructured, opts metav1.CreateOptions, sub ...string) (*unstructured.Unstructured, error) {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -151,6 +160,7 @@ func (r *resource) Create(ctx context.Context, obj *unstructured.Unstructured, o
 }
 
 func (r *resource) Update(ctx context.Context, obj *unstructured.Unstructured, opts metav1.UpdateOptions, sub ...string) (*unstructured.Unstructured, error) {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -164,6 +174,7 @@ func (r *resource) UpdateStatus(ctx context.Context, obj *unstructured.Unstructu
 }
 
 func (r *resource) Delete(ctx context.Context, name string, opts metav1.DeleteOptions, sub ...string) error {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return err
 	}
@@ -171,6 +182,7 @@ func (r *resource) Delete(ctx context.Context, name string, opts metav1.DeleteOp
 }
 
 func (r *resource) DeleteCollection(ctx context.Context, opts metav1.DeleteOptions, list metav1.ListOptions) error {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return err
 	}
@@ -178,6 +190,7 @@ func (r *resource) DeleteCollection(ctx context.Context, opts metav1.DeleteOptio
 }
 
 func (r *resource) Get(ctx context.Context, name string, opts metav1.GetOptions, sub ...string) (*unstructured.Unstructured, error) {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -185,6 +198,7 @@ func (r *resource) Get(ctx context.Context, name string, opts metav1.GetOptions,
 }
 
 func (r *resource) List(ctx context.Context, opts metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -207,6 +221,7 @@ func (r *resource) List(ctx context.Context, opts metav1.ListOptions) (*unstruct
 }
 
 func (r *resource) Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -231,6 +246,7 @@ func (r *resource) Watch(ctx context.Context, opts metav1.ListOptions) (watch.In
 }
 
 func (r *resource) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) (*unstructured.Unstructured, error) {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -238,6 +254,7 @@ func (r *resource) Patch(ctx context.Context, name string, pt types.PatchType, d
 }
 
 func (r *resource) Apply(ctx context.Context, name string, obj *unstructured.Unstructured, opts metav1.ApplyOptions, sub ...string) (*unstructured.Unstructured, error) {
+	defer r.c.forget()
 	if err := r.check(); err != nil {
 		return nil, err
 	}

@@ -391,3 +391,20 @@ func TestPlaygroundEnvironmentIsStable(t *testing.T) {
 		t.Fatalf("two resolves: %p and %p", a.InProcess, b.InProcess)
 	}
 }
+
+// client-go's fakes record every call for tests to inspect; the playground
+// forgets them, or a demo left running would grow without end.
+func TestPlaygroundKeepsNoCallRecord(t *testing.T) {
+	p := open(t, filepath.Join(t.TempDir(), "pg"))
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "root synced", func() (bool, string) {
+		s, _, _ := appStatus(t, p, "root")
+		return s == "Synced", s
+	})
+	time.Sleep(20 * p.opts.Phase) // many passes of the simulator
+	if n := len(p.cluster.fake.Actions()); n > 5 {
+		t.Fatalf("the fake client holds %d recorded calls", n)
+	}
+}
