@@ -95,7 +95,7 @@ func TestRunnerSkipsDoneStepsAndCheckpoints(t *testing.T) {
 	}
 }
 
-func TestRunnerFailureSaysWhatToDo(t *testing.T) {
+func TestRunnerFailureSaysTheNextAction(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "demo.json")
 	var ran []string
 	boom := errors.New("quota exceeded")

@@ -177,7 +177,7 @@ func TestComingBackFindsTheOperation(t *testing.T) {
 	d2.waitFor("Start of platform-aks succeeded")
 }
 
-func TestErrorSaysWhatToDo(t *testing.T) {
+func TestErrorSaysTheNextAction(t *testing.T) {
 	s := session(t, &akstest.Cluster{GetErr: 403}, &memAuditor{})
 	d := newDriver(t, New(context.Background(), theme.New(true), s))
 	v := d.waitFor("no permission")
