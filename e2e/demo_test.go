@@ -32,17 +32,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	term := startDemo(t, dir)
 	term.WaitFor("DEMO  playground in "+dir, demoWait)
 
-	term.SendKeys("Enter")
-	term.WaitFor("Choose a golden path", wait)
-	term.SendKeys("Enter") // go-service
-	term.WaitFor("Name *", wait)
-	term.SendKeys("shop-api", "Enter", "Enter", "Enter", "Enter")
-	term.WaitFor("Replicas", wait)
-	term.SendKeys("Enter", "Enter", "Enter", "Enter", "Enter")
-	term.WaitFor("PostgreSQL database", wait)
-	term.SendKeys("y")
-	term.WaitFor("Database size", wait)
-	term.SendKeys("Enter", "Enter")
+	fillGoService(t, term, "shop-api", true)
 	term.WaitFor("GitOps change", wait)
 	term.SendKeys("Enter")
 	term.WaitFor("Created shop-api", wait)

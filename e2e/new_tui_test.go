@@ -23,15 +23,7 @@ func TestNewServiceScreen(t *testing.T) {
 	}
 	term := testworld.StartTerminal(t, testworld.TerminalOptions{Env: env(t, extra...)}, testworld.IdpBinary(t), "--config", cfg)
 	term.WaitFor("New service", wait)
-	term.SendKeys("Enter")
-	term.WaitFor("Choose a golden path", wait)
-	term.SendKeys("Enter") // go-service
-	term.WaitFor("Name *", wait)
-	term.SendKeys("orders-api", "Enter", "Enter", "Enter", "Enter")
-	term.WaitFor("Replicas", wait)
-	term.SendKeys("Enter", "Enter", "Enter", "Enter", "Enter")
-	term.WaitFor("PostgreSQL database", wait)
-	term.SendKeys("n") // no database: the form is done
+	fillGoService(t, term, "orders-api", false)
 	term.WaitFor("GitOps change", wait)
 	term.SendKeys("Enter")
 	term.WaitFor("Created orders-api", wait)
@@ -47,4 +39,26 @@ func TestNewServiceScreen(t *testing.T) {
 		t.Error("the GitOps repository lacks apps/orders-api/application.yaml")
 	}
 	testworld.Git(t, "", "clone", "--quiet", srv.AuthURL("orders-api"), filepath.Join(t.TempDir(), "s"))
+}
+
+// fillGoService opens New service from the home screen (its first entry)
+// and answers the go-service form: the name, every default, and whether it
+// gets a database (at its default size and version).
+func fillGoService(t *testing.T, term *testworld.Terminal, name string, database bool) {
+	t.Helper()
+	term.SendKeys("Enter")
+	term.WaitFor("Choose a golden path", wait)
+	term.SendKeys("Enter") // go-service
+	term.WaitFor("Name *", wait)
+	term.SendKeys(name, "Enter", "Enter", "Enter", "Enter")
+	term.WaitFor("Replicas", wait)
+	term.SendKeys("Enter", "Enter", "Enter", "Enter", "Enter")
+	term.WaitFor("PostgreSQL database", wait)
+	if !database {
+		term.SendKeys("n") // the form is done
+		return
+	}
+	term.SendKeys("y")
+	term.WaitFor("Database size", wait)
+	term.SendKeys("Enter", "Enter")
 }

@@ -17,18 +17,24 @@ import (
 	"github.com/back-stack/idp/platform/aks/akstest"
 )
 
-const webApp = `apiVersion: argoproj.io/v1alpha1
+// application is an Argo CD Application for a service's own repository,
+// as idp new writes it.
+func application(name string) string {
+	return fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata:
-  name: web
+  name: %[1]s
   namespace: argocd
 spec:
   project: default
-  source: {repoURL: "file:///srv/git/web.git", path: deploy, targetRevision: main}
-  destination: {server: "https://kubernetes.default.svc", namespace: web}
+  source: {repoURL: "file:///srv/git/%[1]s.git", path: deploy, targetRevision: main}
+  destination: {server: "https://kubernetes.default.svc", namespace: %[1]s}
   syncPolicy:
     automated: {prune: true, selfHeal: true}
-`
+`, name)
+}
+
+var webApp, paymentsApp = application("web"), application("payments")
 
 const webDB = `apiVersion: platform.back-stack.io/v1alpha1
 kind: PostgreSQLInstance
@@ -84,19 +90,6 @@ func get(t *testing.T, p *Playground, apiVersion, kind, ns, name string) *unstru
 	}
 	return obj
 }
-
-const paymentsApp = `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: payments
-  namespace: argocd
-spec:
-  project: default
-  source: {repoURL: "file:///srv/git/payments.git", path: deploy, targetRevision: main}
-  destination: {server: "https://kubernetes.default.svc", namespace: payments}
-  syncPolicy:
-    automated: {prune: true, selfHeal: true}
-`
 
 // waitFor polls until cond holds, failing with what it last saw.
 func waitFor(t *testing.T, what string, cond func() (bool, string)) {
