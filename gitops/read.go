@@ -84,6 +84,25 @@ func (r *Repo) ReadFile(ctx context.Context, rev, path string) ([]byte, error) {
 	return o.blob(e.Hash)
 }
 
+// ReadLink returns the target of a symbolic link at a revision ("" for the
+// branch tip), as git stores it.
+func (r *Repo) ReadLink(ctx context.Context, rev, path string) (string, error) {
+	if err := CheckPath(path); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, o, e, err := r.entryAtRev(rev, path)
+	if err != nil {
+		return "", err
+	}
+	if e.Mode != filemode.Symlink {
+		return "", fmt.Errorf("gitops: %s at %s is not a symbolic link", path, short(c.Hash.String()))
+	}
+	b, err := o.blob(e.Hash)
+	return string(b), err
+}
+
 // entryAtRev finds p in the tree of revision rev; a missing path is
 // fs.ErrNotExist. r.mu must be held.
 func (r *Repo) entryAtRev(rev, p string) (*object.Commit, *overlay, object.TreeEntry, error) {

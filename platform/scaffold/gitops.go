@@ -81,27 +81,30 @@ func (e *Engine) InitialCommit(ctx context.Context, cloneURL, branch string, fil
 
 // TemplateRepoFS reads a template repository through the gitops engine
 // (its cache, and its credentials: IDP_GIT_TOKEN, forge tokens, the git
-// credential helper, the ssh agent): the files at the tip of its default
-// branch, for templates.Sources.
-func TemplateRepoFS(ctx context.Context, url string, opts gitops.Options) (fs.FS, error) {
+// credential helper, the ssh agent): the files at ref (a branch or a
+// commit; "" for the tip of the default branch), symbolic links kept as
+// links for templates to resolve and check, for templates.Sources.
+func TemplateRepoFS(ctx context.Context, url, ref string, opts gitops.Options) (fs.FS, error) {
 	repo, err := gitops.Open(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer repo.Close()
-	entries, err := repo.List(ctx, "", "")
+	entries, err := repo.List(ctx, ref, "")
 	if err != nil {
 		return nil, fmt.Errorf("template repository %s: %w", repo.RemoteURL(), err)
 	}
 	out := fstest.MapFS{}
 	total := 0
 	for _, e := range entries {
+		var data []byte
 		if e.Mode&fs.ModeSymlink != 0 {
-			out[e.Path] = &fstest.MapFile{Mode: e.Mode}
-			continue
-		}
-		data, err := repo.ReadFile(ctx, "", e.Path)
-		if err != nil {
+			target, err := repo.ReadLink(ctx, ref, e.Path)
+			if err != nil {
+				return nil, err
+			}
+			data = []byte(target)
+		} else if data, err = repo.ReadFile(ctx, ref, e.Path); err != nil {
 			return nil, err
 		}
 		if total += len(data); total > maxTemplateRepoBytes {

@@ -41,7 +41,7 @@ spec:
 	testworld.Git(t, work, "push", "--quiet", "origin", "HEAD:main")
 
 	opts := gitops.Options{CacheDir: t.TempDir()}
-	clone := func(ctx context.Context, url string) (fs.FS, error) { return TemplateRepoFS(ctx, url, opts) }
+	clone := func(ctx context.Context, url, ref string) (fs.FS, error) { return TemplateRepoFS(ctx, url, ref, opts) }
 	c, err := templates.Sources(context.Background(), assets.Templates(), []string{srv.AuthURL("templates")}, clone)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,11 @@ spec:
 		}
 	}
 	bad := strings.Replace(srv.AuthURL("templates"), srv.Password, "wrong", 1)
-	if _, err := templates.Sources(context.Background(), nil, []string{bad}, clone); err == nil || strings.Contains(err.Error(), "wrong") {
-		t.Errorf("a wrong password: %v", err)
+	c, err = templates.Sources(context.Background(), assets.Templates(), []string{bad}, clone)
+	if err != nil || len(c.Broken) != 1 || strings.Contains(c.Broken[0].Error(), "wrong") || strings.Contains(c.Broken[0].Source, "wrong") {
+		t.Errorf("a wrong password: %v, %+v", err, c.Broken)
+	}
+	if _, err := c.Get("go-service"); err != nil {
+		t.Errorf("a source that cannot be read hid the built-ins: %v", err)
 	}
 }

@@ -24,8 +24,13 @@ func (t *Template) Lint() error {
 				return fmt.Errorf("%s: if: %w", label, err)
 			}
 		}
-		if s.Action == ActionFetchTemplate && t.fsys != nil {
+		if (s.Action == ActionFetchTemplate || s.Action == ActionFetchTemplateFile) && t.fsys != nil {
 			if err := t.lintSkeleton(s); err != nil {
+				return fmt.Errorf("%s: %w", label, err)
+			}
+		}
+		if (s.Action == ActionFetchPlain || s.Action == ActionFetchPlainFile) && t.fsys != nil {
+			if err := t.checkPlain(s); err != nil {
 				return fmt.Errorf("%s: %w", label, err)
 			}
 		}
@@ -58,10 +63,10 @@ func lintValue(v any) error {
 // decide what is rendered are literal.
 func (t *Template) lintSkeleton(s *Step) error {
 	url, _ := s.Input["url"].(string)
-	if url == "" || strings.Contains(url, "${{") || strings.Contains(url, "://") {
+	if url == "" || strings.Contains(url, "${{") {
 		return nil // checked when the step runs
 	}
-	dir, err := CleanRelPath(strings.TrimPrefix(url, "./"))
+	root, dir, err := t.skeletonRoot(url)
 	if err != nil {
 		return fmt.Errorf("url: %w", err)
 	}
@@ -83,18 +88,34 @@ func (t *Template) lintSkeleton(s *Step) error {
 		opts.Syntax = nunjucks.Classic
 		opts.Filters = map[string]nunjucks.Filter{"jsonify": {Params: []string{"spaces"}, Func: jsonify}}
 	}
-	info, err := fs.Stat(t.fsys, orDot(dir))
+	info, err := fs.Stat(root, orDot(dir))
 	if err != nil {
-		return fmt.Errorf("url %q: %w", url, err)
+		return fmt.Errorf("url %q: %w", url, unwrapPath(err))
+	}
+	lintFile := func(p string) error {
+		data, err := fs.ReadFile(root, p)
+		if err != nil || isBinary(data) {
+			return err
+		}
+		if _, err := nunjucks.Parse(string(data), opts); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		return nil
+	}
+	if s.Action == ActionFetchTemplateFile {
+		if info.IsDir() {
+			return fmt.Errorf("url %q is a folder; fetch:template:file takes one file", url)
+		}
+		return lintFile(dir)
 	}
 	if !info.IsDir() {
-		return fmt.Errorf("url %q is a file; fetch:template takes a folder", url)
+		return fmt.Errorf("url %q is a file; fetch:template takes a folder (fetch:template:file takes a file)", url)
 	}
-	return fs.WalkDir(t.fsys, orDot(dir), func(p string, d fs.DirEntry, err error) error {
+	return fs.WalkDir(root, orDot(dir), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+		rel := relTo(dir, p)
 		for _, c := range strings.Split(rel, "/") {
 			if _, err := nunjucks.Parse(c, opts); err != nil {
 				return fmt.Errorf("file name %s: %w", p, err)
@@ -103,12 +124,24 @@ func (t *Template) lintSkeleton(s *Step) error {
 		if matchAny(copyGlobs, rel) || (ext != "" && !strings.HasSuffix(rel, ext)) {
 			return nil
 		}
-		data, err := fs.ReadFile(t.fsys, p)
-		if err != nil || isBinary(data) {
-			return err
-		}
-		if _, err := nunjucks.Parse(string(data), opts); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+		return lintFile(p)
+	})
+}
+
+// checkPlain checks that a fetch:plain step's literal url exists and that
+// every link in it stays inside the source.
+func (t *Template) checkPlain(s *Step) error {
+	url, _ := s.Input["url"].(string)
+	if url == "" || strings.Contains(url, "${{") {
+		return nil
+	}
+	root, dir, err := t.skeletonRoot(url)
+	if err != nil {
+		return fmt.Errorf("url: %w", err)
+	}
+	return fs.WalkDir(root, orDot(dir), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("url %q: %w", url, unwrapPath(err))
 		}
 		return nil
 	})

@@ -283,6 +283,10 @@ type ParameterInfo struct {
 	When string `json:"when,omitempty"`
 	// DNSLabel marks the parameter that names the service.
 	DNSLabel bool `json:"dns1123,omitempty"`
+	// Field is the Backstage field extension (ui:field); Note says how
+	// idp asks for one it does not know.
+	Field string `json:"field,omitempty"`
+	Note  string `json:"note,omitempty"`
 }
 
 // Parameters describes every parameter in form order.
@@ -293,7 +297,7 @@ func (t *Template) Parameters() []ParameterInfo {
 			Name: p.Name, Page: page, Type: p.Type, Title: p.Title, Description: p.Description,
 			Required: required, Default: p.Default, Enum: p.Enum, EnumNames: p.EnumNames, Pattern: p.Pattern,
 			MinLength: p.MinLength, MaxLength: p.MaxLength, Minimum: p.Minimum, Maximum: p.Maximum,
-			When: when, DNSLabel: p.DNSLabel,
+			When: when, DNSLabel: p.DNSLabel, Field: p.Field, Note: p.Note,
 		}
 	}
 	for _, pg := range t.Pages {

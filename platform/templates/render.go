@@ -58,7 +58,9 @@ func CleanRelPath(p string) (string, error) {
 
 // skeletonOptions are fetch:template's inputs.
 type skeletonOptions struct {
-	dir                   string // in the template's folder
+	url                   string // as the template wrote it
+	dir                   string // in the source
+	file                  bool   // fetch:*:file: url is one file, target the file to write
 	target                string // in the workspace
 	values                map[string]any
 	copyWithoutTemplating []string
@@ -73,10 +75,14 @@ type skeletonOptions struct {
 func renderSkeleton(tfs fs.FS, ws *workspace, o skeletonOptions) error {
 	info, err := fs.Stat(tfs, orDot(o.dir))
 	if err != nil {
-		return fmt.Errorf("url %q: %w", o.dir, err)
+		return fmt.Errorf("url %q: %w", o.url, unwrapPath(err))
 	}
-	if !info.IsDir() {
-		return fmt.Errorf("url %q is a file; fetch:template takes a folder", o.dir)
+	if o.file {
+		if info.IsDir() {
+			return fmt.Errorf("url %q is a folder; this action takes one file", o.url)
+		}
+	} else if !info.IsDir() {
+		return fmt.Errorf("url %q is a file; fetch:template takes a folder (fetch:template:file takes a file)", o.url)
 	}
 	opts := nunjucks.Options{TrimBlocks: o.trimBlocks, LstripBlocks: o.lstrip}
 	if o.classic {
@@ -84,6 +90,9 @@ func renderSkeleton(tfs fs.FS, ws *workspace, o skeletonOptions) error {
 		opts.Filters = map[string]nunjucks.Filter{"jsonify": {Params: []string{"spaces"}, Func: jsonify}}
 	}
 	data := map[string]any{"values": o.values}
+	if o.file {
+		return renderFile(tfs, ws, o.dir, "", o, opts, data)
+	}
 	return fs.WalkDir(tfs, orDot(o.dir), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -94,9 +103,16 @@ func renderSkeleton(tfs fs.FS, ws *workspace, o skeletonOptions) error {
 		if d.IsDir() {
 			return nil
 		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(p, o.dir), "/")
-		return renderFile(tfs, ws, p, rel, o, opts, data)
+		return renderFile(tfs, ws, p, relTo(o.dir, p), o, opts, data)
 	})
+}
+
+// relTo is p relative to the folder dir it is in.
+func relTo(dir, p string) string {
+	if dir == "." || dir == "" {
+		return p
+	}
+	return strings.TrimPrefix(p, dir+"/")
 }
 
 func orDot(p string) string {
@@ -121,6 +137,9 @@ func renderFile(tfs fs.FS, ws *workspace, src, rel string, o skeletonOptions, op
 	}
 	verbatim := o.plain || matchAny(o.copyWithoutTemplating, rel) || isBinary(content)
 	outRel := rel
+	if o.file {
+		outRel = ""
+	}
 	if o.templateExt != "" {
 		if strings.HasSuffix(rel, o.templateExt) {
 			outRel = strings.TrimSuffix(rel, o.templateExt)
@@ -128,7 +147,7 @@ func renderFile(tfs fs.FS, ws *workspace, src, rel string, o skeletonOptions, op
 			verbatim = true
 		}
 	}
-	if !o.plain {
+	if !o.plain && !o.file {
 		// Each folder and file name is rendered on its own; one that renders
 		// empty, such as ${{ 'x' if values.db }}, drops the file.
 		parts := strings.Split(outRel, "/")
@@ -148,6 +167,9 @@ func renderFile(tfs fs.FS, ws *workspace, src, rel string, o skeletonOptions, op
 			return fmt.Errorf("%s: %w", src, err)
 		}
 		content = []byte(text)
+	}
+	if o.file {
+		return ws.put(File{Path: o.target, Content: content, Mode: mode}, o.replace)
 	}
 	clean, err := CleanRelPath(outRel)
 	if err == nil && clean == "" {

@@ -47,6 +47,9 @@ type Property struct {
 	// DNSLabel marks the field that names the service: its value must be
 	// a DNS-1123 label. Set by the template from its idp steps.
 	DNSLabel bool
+	// Note says how idp asks for a field Backstage shows differently (a
+	// field extension or widget idp does not know).
+	Note string
 
 	pattern *regexp.Regexp
 }
@@ -95,20 +98,23 @@ var knownWidgets = []string{"", "text", "textarea", "password", "radio", "select
 
 // decodeProperty reads one property schema strictly: every key must be one
 // idp understands.
-func decodeProperty(name string, n *yaml.Node) (*Property, error) {
+func decodeProperty(name string, n *yaml.Node, path string) (*Property, error) {
 	if n.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("line %d: property %q must be a mapping", n.Line, name)
+		return nil, keyErr(n, path, "a property must be a schema (a mapping)")
 	}
 	p := &Property{Name: name}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if err := p.set(k.Value, v); err != nil {
-			return nil, fmt.Errorf("line %d: property %q: %w", k.Line, name, err)
+		if err := p.set(k.Value, v, path); err != nil {
+			return nil, &KeyError{Line: k.Line, Path: path + "." + k.Value, Msg: err.Error()}
 		}
+	}
+	bad := func(format string, args ...any) (*Property, error) {
+		return nil, keyErr(n, path, format, args...)
 	}
 	if p.Type == "" {
 		switch {
-		case p.Field != "":
+		case fieldExtensions[p.Field] != "":
 			p.Type = fieldExtensions[p.Field]
 		case len(p.Enum) > 0:
 			p.Type = typeOf(p.Enum[0])
@@ -125,26 +131,26 @@ func decodeProperty(name string, n *yaml.Node) (*Property, error) {
 			p.Items = &Property{Name: name + "[]", Type: "string"}
 		}
 		if p.Items.Type == "array" {
-			return nil, fmt.Errorf("line %d: property %q: arrays of arrays are not supported", n.Line, name)
+			return bad("arrays of arrays are not supported")
 		}
 	case "object":
-		return nil, fmt.Errorf("line %d: property %q: type object is not supported by idp; use separate fields", n.Line, name)
+		return bad("type object is not supported by idp; use separate fields")
 	default:
-		return nil, fmt.Errorf("line %d: property %q: unknown type %q (want string, number, integer, boolean or array)", n.Line, name, p.Type)
+		return bad("unknown type %q (want string, number, integer, boolean, array or object)", p.Type)
 	}
 	if p.Pattern != "" {
 		re, err := regexp.Compile(p.Pattern)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: property %q: pattern %q: %v", n.Line, name, p.Pattern, err)
+			return bad("pattern %q: %v", p.Pattern, err)
 		}
 		p.pattern = re
 	}
 	if len(p.EnumNames) > 0 && len(p.EnumNames) != len(p.Enum) {
-		return nil, fmt.Errorf("line %d: property %q: %d enumNames for %d enum values", n.Line, name, len(p.EnumNames), len(p.Enum))
+		return bad("%d enumNames for %d enum values", len(p.EnumNames), len(p.Enum))
 	}
 	if p.Default != nil {
 		if err := p.Validate(p.Default); err != nil {
-			return nil, fmt.Errorf("line %d: property %q: the default %v is invalid: %w", n.Line, name, p.Default, err)
+			return bad("the default %v is invalid: %v", p.Default, err)
 		}
 	}
 	return p, nil
@@ -189,11 +195,23 @@ func decodeFloat(n *yaml.Node) (*float64, error) {
 	return &f, nil
 }
 
-func (p *Property) set(key string, v *yaml.Node) error {
+func (p *Property) set(key string, v *yaml.Node, path string) error {
 	var err error
 	str := func(dst *string) error { return v.Decode(dst) }
 	switch key {
 	case "type":
+		if v.Kind == yaml.SequenceNode { // [string, "null"]: the type that is not null
+			var types []string
+			if err = v.Decode(&types); err == nil {
+				types = slices.DeleteFunc(types, func(t string) bool { return t == "null" })
+				if len(types) != 1 {
+					err = fmt.Errorf("idp takes one type besides null, not %v", types)
+				} else {
+					p.Type = types[0]
+				}
+			}
+			break
+		}
 		err = str(&p.Type)
 	case "title":
 		err = str(&p.Title)
@@ -230,18 +248,22 @@ func (p *Property) set(key string, v *yaml.Node) error {
 	case "uniqueItems":
 		err = v.Decode(&p.UniqueItems)
 	case "items":
-		p.Items, err = decodeProperty(p.Name+"[]", v)
+		p.Items, err = decodeProperty(p.Name+"[]", v, path+".items")
+		if err != nil {
+			return err
+		}
 	case "ui:widget":
 		err = str(&p.Widget)
 		if err == nil && !slices.Contains(knownWidgets, p.Widget) {
-			err = fmt.Errorf("unknown ui:widget %q (idp knows %s)", p.Widget, strings.Join(knownWidgets[1:], ", "))
+			p.Note = fmt.Sprintf("ui:widget %s is not one idp knows: asked as a plain input", p.Widget)
+			p.Widget = ""
 		}
 	case "ui:help":
 		err = str(&p.Help)
 	case "ui:field":
 		err = str(&p.Field)
 		if _, ok := fieldExtensions[p.Field]; err == nil && !ok {
-			err = fmt.Errorf("the field extension ui:field %q is not supported by idp (it supports %s)", p.Field, strings.Join(slices.Sorted(mapKeys(fieldExtensions)), ", "))
+			p.Note = fmt.Sprintf("ui:field %s is a Backstage field extension idp does not know: asked as a plain input of its type", p.Field)
 		}
 	case "ui:placeholder":
 		err = str(&p.Placeholder)
@@ -251,25 +273,25 @@ func (p *Property) set(key string, v *yaml.Node) error {
 		err = v.Decode(&p.ReadOnly)
 	case "ui:options":
 		err = v.Decode(&p.Options)
-	case "ui:backstage", "ui:emptyValue", "ui:description", "ui:title", "examples", "$comment":
-		// Presentation details of Backstage's web form; they change no value.
 	default:
-		return fmt.Errorf("unknown key %q", key)
+		if unsupportedKeywords[key] {
+			return fmt.Errorf("the JSON Schema keyword %s is not supported by idp: a value it would refuse could pass; express the rule with pattern, enum, minimum/maximum or dependencies", key)
+		}
+		// ui:* hints of Backstage's web form, annotations (examples,
+		// $comment, readOnly, deprecated) and keys JSON Schema ignores:
+		// they change no value.
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", key, err)
-	}
-	return nil
+	return err
 }
 
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+// unsupportedKeywords are JSON Schema keywords that change which values
+// are valid and that idp does not evaluate on a property.
+var unsupportedKeywords = map[string]bool{
+	"allOf": true, "anyOf": true, "oneOf": true, "not": true, "if": true, "then": true, "else": true,
+	"$ref": true, "additionalProperties": true, "patternProperties": true, "contains": true,
+	"multipleOf": true, "propertyNames": true, "minProperties": true, "maxProperties": true,
+	"dependentRequired": true, "dependentSchemas": true, "additionalItems": true, "unevaluatedProperties": true,
+	"unevaluatedItems": true, "minContains": true, "maxContains": true,
 }
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)

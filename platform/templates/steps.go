@@ -11,98 +11,6 @@ import (
 	"github.com/back-stack/idp/platform/nunjucks"
 )
 
-// Actions idp runs. A template with any other action is refused when it is
-// loaded, naming the action.
-const (
-	ActionFetchTemplate = "fetch:template"
-	ActionFetchPlain    = "fetch:plain"
-	ActionPublishGitHub = "publish:github"
-	ActionPublish       = "idp:publish"
-	ActionApplication   = "idp:application"
-	ActionDatabase      = "idp:database"
-	ActionLog           = "debug:log"
-)
-
-type actionDef struct {
-	inputs   []string          // applied
-	required []string          // of inputs
-	ignored  map[string]string // accepted, not applied: why
-	skip     string            // the whole action is skipped: why
-}
-
-var githubIgnored = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"access", "protectDefaultBranch", "protectEnforceAdmins", "requireCodeOwnerReviews",
-		"requiredStatusCheckContexts", "requireBranchesToBeUpToDate", "dismissStaleReviews", "deleteBranchOnMerge",
-		"allowMergeCommit", "allowSquashMerge", "allowRebaseMerge", "allowAutoMerge", "collaborators", "hasWiki",
-		"hasProjects", "hasIssues", "homepage", "requiredApprovingReviewCount", "bypassPullRequestAllowances",
-		"repoVariables", "secrets", "gitAuthorName", "gitAuthorEmail", "token", "requiredCommitSigning",
-		"requiredLinearHistory", "squashMergeCommitTitle", "squashMergeCommitMessage", "customProperties"} {
-		m[k] = "repository settings beyond creation are left to the forge"
-	}
-	return m
-}()
-
-var actions = map[string]actionDef{
-	ActionFetchTemplate: {
-		inputs:   []string{"url", "targetPath", "values", "copyWithoutTemplating", "copyWithoutRender", "templateFileExtension", "cookiecutterCompat", "replace", "trimBlocks", "lstripBlocks"},
-		required: []string{"url"},
-		ignored:  map[string]string{"token": "idp reads skeletons from the template's own folder"},
-	},
-	ActionFetchPlain: {
-		inputs:   []string{"url", "targetPath"},
-		required: []string{"url"},
-		ignored:  map[string]string{"token": "idp reads skeletons from the template's own folder"},
-	},
-	ActionPublishGitHub: {
-		inputs:   []string{"repoUrl", "description", "defaultBranch", "repoVisibility", "sourcePath", "gitCommitMessage", "topics"},
-		required: []string{"repoUrl"},
-		ignored:  githubIgnored,
-	},
-	ActionPublish: {
-		inputs:   []string{"name", "owner", "description", "private", "defaultBranch", "sourcePath", "gitCommitMessage"},
-		required: []string{"name"},
-	},
-	ActionApplication: {
-		inputs:   []string{"name", "repoUrl", "path", "revision", "namespace", "project", "syncPolicy", "prune", "selfHeal", "createNamespace"},
-		required: []string{"name"},
-	},
-	ActionDatabase: {
-		inputs:   []string{"name", "namespace", "engine", "size", "version", "storageGB"},
-		required: []string{"name"},
-	},
-	ActionLog: {inputs: []string{"message", "listWorkspace", "extra"}},
-	"catalog:register": {
-		inputs: []string{"repoContentsUrl", "catalogInfoPath", "catalogInfoUrl", "optional"},
-		skip:   "it registers the service in a Backstage catalog, which idp does not have",
-	},
-	"catalog:write": {
-		inputs: []string{"filePath", "entity"},
-		skip:   "idp writes no Backstage catalog entity; put catalog-info.yaml in the skeleton instead",
-	},
-}
-
-// Actions lists the actions idp runs, for help and errors.
-func Actions() []string { return slices.Sorted(maps.Keys(actions)) }
-
-func checkStep(s *Step) error {
-	def, ok := actions[s.Action]
-	if !ok {
-		return fmt.Errorf("unknown action %q (idp runs %s)", s.Action, strings.Join(Actions(), ", "))
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Input)) {
-		if !slices.Contains(def.inputs, k) && def.ignored[k] == "" {
-			return fmt.Errorf("action %s has no input %q (it takes %s)", s.Action, k, strings.Join(def.inputs, ", "))
-		}
-	}
-	for _, k := range def.required {
-		if _, ok := s.Input[k]; !ok {
-			return fmt.Errorf("action %s needs the input %q", s.Action, k)
-		}
-	}
-	return nil
-}
-
 // Env is what a run knows about the world, without asking it.
 type Env struct {
 	// Repo predicts the clone and web URLs the forge will give the service
@@ -178,33 +86,8 @@ func (t *Template) Execute(values map[string]any, env Env) (*Plan, error) {
 	ctx := map[string]any{"parameters": values, "steps": steps, "user": env.User}
 	for i, s := range t.Steps {
 		label := fmt.Sprintf("step %d (%s)", i+1, stepLabel(s))
-		run, err := stepEnabled(s.If, ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: if: %w", label, err)
-		}
-		if !run {
-			continue
-		}
-		in, err := renderInput(s.Input, ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", label, err)
-		}
-		def := actions[s.Action]
-		for _, k := range slices.Sorted(maps.Keys(in)) {
-			if why := def.ignored[k]; why != "" {
-				plan.Notes = append(plan.Notes, fmt.Sprintf("%s: input %s not applied: %s", label, k, why))
-			}
-		}
-		if def.skip != "" {
-			plan.Notes = append(plan.Notes, fmt.Sprintf("%s skipped: %s", label, def.skip))
-			continue
-		}
-		out, err := t.runStep(s, in, ws, plan, env)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", label, err)
-		}
-		if s.ID != "" {
-			steps[s.ID] = map[string]any{"output": out}
+		if err := t.runSteps(s, label, ctx, steps, ws, plan, env); err != nil {
+			return nil, err
 		}
 	}
 	if plan.Repo != nil {
@@ -313,37 +196,76 @@ func renderOutput(o *Output, ctx map[string]any) (*Output, error) {
 		if err != nil || !ok {
 			return "", err
 		}
-		return fmt.Sprint(v), nil
+		return jsText(v), nil
 	}
-	for _, l := range o.Links {
-		var err error
-		var r Link
-		r.Icon, r.EntityRef = l.Icon, l.EntityRef
+	for i, l := range o.Links {
+		show, err := stepEnabled(l.If, ctx)
+		if err != nil {
+			return nil, fmt.Errorf("links[%d].if: %w", i, err)
+		}
+		if !show {
+			continue
+		}
+		r := Link{Icon: l.Icon}
 		if r.Title, err = str(l.Title); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("links[%d].title: %w", i, err)
 		}
 		if r.URL, err = str(l.URL); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("links[%d].url: %w", i, err)
 		}
-		if r.URL != "" {
+		if r.EntityRef, err = str(l.EntityRef); err != nil {
+			return nil, fmt.Errorf("links[%d].entityRef: %w", i, err)
+		}
+		if r.URL != "" || r.EntityRef != "" {
 			out.Links = append(out.Links, r)
 		}
 	}
-	for _, tx := range o.Text {
-		title, err := str(tx.Title)
+	for i, tx := range o.Text {
+		show, err := stepEnabled(tx.If, ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("text[%d].if: %w", i, err)
 		}
-		content, err := str(tx.Content)
+		if !show {
+			continue
+		}
+		r := Text{Icon: tx.Icon}
+		if r.Title, err = str(tx.Title); err != nil {
+			return nil, fmt.Errorf("text[%d].title: %w", i, err)
+		}
+		if r.Content, err = str(tx.Content); err != nil {
+			return nil, fmt.Errorf("text[%d].content: %w", i, err)
+		}
+		out.Text = append(out.Text, r)
+	}
+	for _, k := range o.order {
+		v, ok, err := renderAny(o.Values[k], ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", k, err)
 		}
-		out.Text = append(out.Text, struct {
-			Title   string `yaml:"title" json:"title"`
-			Content string `yaml:"content" json:"content"`
-		}{title, content})
+		if ok {
+			if out.Values == nil {
+				out.Values = map[string]any{}
+			}
+			out.Values[k] = v
+			out.order = append(out.order, k)
+		}
 	}
 	return out, nil
+}
+
+// jsText is String(v) for what expressions return.
+func jsText(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case nil:
+		return ""
+	case float64:
+		if t == float64(int64(t)) {
+			return fmt.Sprint(int64(t))
+		}
+	}
+	return fmt.Sprint(v)
 }
 
 // input reads typed inputs with clear errors.
@@ -406,96 +328,6 @@ func (in input) strings(key string) ([]string, error) {
 }
 
 var errNoRepo = errors.New("no repository is published before this step: add an idp:publish step first or give repoUrl")
-
-func (t *Template) runStep(s *Step, raw map[string]any, ws *workspace, plan *Plan, env Env) (map[string]any, error) {
-	in := input(raw)
-	switch s.Action {
-	case ActionFetchTemplate, ActionFetchPlain:
-		return nil, t.fetch(s.Action, in, ws)
-	case ActionPublish, ActionPublishGitHub:
-		return publish(s.Action, in, plan, env)
-	case ActionApplication:
-		return application(in, plan)
-	case ActionDatabase:
-		return database(in, plan)
-	case ActionLog:
-		msg, err := in.str("message", "")
-		if err != nil {
-			return nil, err
-		}
-		if msg != "" {
-			plan.Notes = append(plan.Notes, "log: "+msg)
-		}
-		return nil, nil
-	}
-	return nil, fmt.Errorf("unknown action %q", s.Action)
-}
-
-func (t *Template) fetch(action string, in input, ws *workspace) error {
-	url, err := in.str("url", "")
-	if err != nil {
-		return err
-	}
-	if strings.Contains(url, "://") {
-		return fmt.Errorf("url %q: idp reads skeletons from the template's own folder, not from URLs", url)
-	}
-	dir, err := CleanRelPath(strings.TrimPrefix(url, "./"))
-	if err != nil {
-		return fmt.Errorf("url: %w", err)
-	}
-	target, err := in.str("targetPath", "")
-	if err != nil {
-		return err
-	}
-	if target, err = CleanRelPath(strings.TrimPrefix(target, "./")); err != nil {
-		return fmt.Errorf("targetPath: %w", err)
-	}
-	o := skeletonOptions{dir: dir, target: target, plain: action == ActionFetchPlain}
-	if !o.plain {
-		if v, ok := in["values"]; ok {
-			if o.values, ok = v.(map[string]any); !ok {
-				return fmt.Errorf("input values must be a mapping, got %v", v)
-			}
-		}
-		if o.copyWithoutTemplating, err = in.strings("copyWithoutTemplating"); err != nil {
-			return err
-		}
-		more, err := in.strings("copyWithoutRender")
-		if err != nil {
-			return err
-		}
-		o.copyWithoutTemplating = append(o.copyWithoutTemplating, more...)
-		switch ext := in["templateFileExtension"].(type) {
-		case nil:
-		case bool:
-			if ext {
-				o.templateExt = ".njk"
-			}
-		case string:
-			o.templateExt = ext
-			if !strings.HasPrefix(ext, ".") {
-				o.templateExt = "." + ext
-			}
-		default:
-			return fmt.Errorf("input templateFileExtension must be true or an extension, got %v", ext)
-		}
-		for _, b := range []struct {
-			key string
-			dst *bool
-		}{{"cookiecutterCompat", &o.classic}, {"replace", &o.replace}, {"trimBlocks", &o.trimBlocks}, {"lstripBlocks", &o.lstrip}} {
-			if *b.dst, err = in.boolean(b.key, false); err != nil {
-				return err
-			}
-		}
-	}
-	if o.values == nil {
-		o.values = map[string]any{}
-	}
-	if t.fsys == nil {
-		return errors.New("the template has no folder to read its skeleton from")
-	}
-	return renderSkeleton(t.fsys, ws, o)
-}
 
 func publish(action string, in input, plan *Plan, env Env) (map[string]any, error) {
 	if plan.Repo != nil {

@@ -25,21 +25,19 @@ const fetchStep = "  steps:\n    - action: fetch:template\n      input: {url: ./
 
 func TestParseRefusesWhatItDoesNotKnow(t *testing.T) {
 	for _, tc := range []struct{ spec, want string }{
-		{"spec:\n  steps:\n    - action: fetch:rails\n      input: {url: x}\n", `unknown action "fetch:rails"`},
 		{"spec:\n  steps:\n    - action: fetch:template\n      input: {url: x, colour: red}\n", `action fetch:template has no input "colour"`},
 		{"spec:\n  steps:\n    - action: fetch:template\n      input: {}\n", `needs the input "url"`},
-		{"spec:\n  parameters:\n    - properties:\n        a: {type: string, colour: red}\n" + fetchStep, `property "a": unknown key "colour"`},
+		{"spec:\n  parameters:\n    - properties:\n        a: {type: string, not: {const: x}}\n" + fetchStep, "line 8: spec.parameters[0].properties.a.not: the JSON Schema keyword not is not supported"},
 		{"spec:\n  parameters:\n    - properties:\n        a: {type: object}\n" + fetchStep, "type object is not supported"},
 		{"spec:\n  parameters:\n    - properties:\n        a: {type: strin}\n" + fetchStep, `unknown type "strin"`},
-		{"spec:\n  parameters:\n    - properties:\n        a: {type: string, ui:field: GalaxyPicker}\n" + fetchStep, `ui:field "GalaxyPicker" is not supported`},
-		{"spec:\n  parameters:\n    - properties:\n        a: {type: string, ui:widget: hologram}\n" + fetchStep, `unknown ui:widget "hologram"`},
 		{"spec:\n  parameters:\n    - properties:\n        a: {type: string, pattern: '(('}\n" + fetchStep, "pattern"},
 		{"spec:\n  parameters:\n    - properties:\n        a: {type: integer, default: x}\n" + fetchStep, "the default x is invalid"},
-		{"spec:\n  parameters:\n    - required: [b]\n      properties:\n        a: {type: string}\n" + fetchStep, `requires "b", which it does not define`},
-		{"spec:\n  parameters:\n    - colour: red\n" + fetchStep, `unknown key "colour"`},
-		{"spec:\n  steps: []\n", "spec.steps is empty"},
-		{"spec:\n  colour: red\n" + fetchStep, "colour"},
-		{"spec:\n  steps:\n    - action: fetch:template\n      each: [1]\n      input: {url: x}\n", `"each" is not supported`},
+		{"spec:\n  parameters:\n    - required: [b]\n      properties:\n        a: {type: string}\n" + fetchStep, `line 7: spec.parameters[0].required: names "b", which the page does not define`},
+		{"spec:\n  parameters:\n    - anyOf: []\n" + fetchStep, `keyword anyOf on a page is not supported`},
+		{"spec:\n  steps: []\n", "line 6: spec.steps: is empty"},
+		{"spec:\n  steps:\n    - action: fetch:template\n      input: [url]\n", "line 8: spec.steps[0].input: must be a mapping"},
+		{"spec:\n  owner: [a]\n" + fetchStep, "line 6: spec.owner: must be text"},
+		{"spec:\n  steps:\n    - name: x\n", "line 7: spec.steps[0].action: is missing"},
 	} {
 		_, err := Parse([]byte(header + tc.spec))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -262,9 +260,9 @@ func TestPathsCannotEscape(t *testing.T) {
 		input string
 		want  string
 	}{
-		{"url escapes", fstest.MapFS{"s/a": {}}, "{url: ../s}", "escapes its folder"},
+		{"url escapes", fstest.MapFS{"s/a": {}}, "{url: ../s}", "leaves the template's source"},
 		{"url is absolute", fstest.MapFS{"s/a": {}}, "{url: /etc}", "absolute"},
-		{"url is remote", fstest.MapFS{"s/a": {}}, "{url: 'https://github.com/x/y'}", "not from URLs"},
+		{"url is remote", fstest.MapFS{"s/a": {}}, "{url: 'https://github.com/x/y'}", "not read when the template loaded"},
 		{"target escapes", fstest.MapFS{"s/a": {}}, "{url: s, targetPath: ../../x}", "escapes its folder"},
 		{"file name escapes", fstest.MapFS{"s/${{ values.p }}": {}}, "{url: s, values: {p: ../../etc/passwd}}", "escapes its folder"},
 		{"file name absolute", fstest.MapFS{"s/${{ values.p }}": {}}, "{url: s, values: {p: /etc/passwd}}", "is absolute"},
@@ -368,7 +366,7 @@ func TestCatalog(t *testing.T) {
 	if _, err := c.Get("rails"); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "python-service") {
 		t.Errorf("Get(rails) = %v", err)
 	}
-	if err := c.LoadDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no template.yaml") {
+	if err := c.LoadDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no kind: Template document") {
 		t.Errorf("an empty folder loaded: %v", err)
 	}
 	if err := c.LoadDir(own); err != nil { // a template's own folder works too
@@ -398,7 +396,7 @@ func TestLoadLintsTheSkeleton(t *testing.T) {
 	} {
 		files["t/template.yaml"] = &fstest.MapFile{Data: []byte(spec)}
 		_, err := Load(files, "t", "acme")
-		if err == nil || !strings.Contains(err.Error(), `unknown filter "frobnicate"`) || !strings.Contains(err.Error(), "acme/template.yaml") {
+		if err == nil || !strings.Contains(err.Error(), `unknown filter "frobnicate"`) || !strings.Contains(err.Error(), "acme/template.yaml: step 1 (fetch:template): ") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -67,7 +67,13 @@ parameters with 'idp templates'.`,
 			}
 			var names []string
 			for _, t := range cat.Templates {
-				names = append(names, t.Name+"\t"+t.Title)
+				switch {
+				case t.Refusal != "":
+				case cat.Chosen(t):
+					names = append(names, t.Name+"\t"+t.Title)
+				default:
+					names = append(names, t.Ref()+"\t"+t.Title)
+				}
 			}
 			return names, cobra.ShellCompDirectiveNoFileComp
 		},
@@ -111,7 +117,9 @@ parameters with 'idp templates'.`,
 					return err
 				}
 			}
-			p, err := svc.Prepare(ctx, scaffold.Request{Template: tpl.Name, Values: values, ChangePolicy: changes})
+			// The name as given: SOURCE:NAME picks one of several templates
+			// that share a name.
+			p, err := svc.Prepare(ctx, scaffold.Request{Template: args[0], Values: values, ChangePolicy: changes})
 			if err != nil {
 				return err
 			}
