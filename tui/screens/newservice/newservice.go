@@ -202,17 +202,33 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// usable are the templates that can run, in the catalog's order; the
+// others are listed with their reasons below them.
+func (m *Model) usable() []*templates.Template {
+	if m.catalog == nil {
+		return nil
+	}
+	var out []*templates.Template
+	for _, t := range m.catalog.Templates {
+		if t.Refusal == "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func (m *Model) handlePickKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.catalog == nil || len(m.catalog.Templates) == 0 {
+	list := m.usable()
+	if len(list) == 0 {
 		return nil
 	}
 	switch {
 	case key.Matches(msg, keys.Up):
 		m.cursor = max(m.cursor-1, 0)
 	case key.Matches(msg, keys.Down):
-		m.cursor = min(m.cursor+1, len(m.catalog.Templates)-1)
+		m.cursor = min(m.cursor+1, len(list)-1)
 	case key.Matches(msg, keys.Open):
-		m.tpl = m.catalog.Templates[m.cursor]
+		m.tpl = list[m.cursor]
 		m.answers = newAnswers(m.tpl)
 		return m.openForm()
 	}
@@ -257,7 +273,11 @@ func (m *Model) handleSubmitted(msg formSubmittedMsg) tea.Cmd {
 	}
 	m.gen++
 	m.state = statePreparing
-	req := scaffold.Request{Template: m.tpl.Name, Values: m.answers.values()}
+	ref := m.tpl.Name
+	if !m.catalog.Chosen(m.tpl) {
+		ref = m.tpl.Ref() // another template has its name
+	}
+	req := scaffold.Request{Template: ref, Values: m.answers.values()}
 	ctx, svc, gen := m.ctx, m.svc, m.gen
 	return func() tea.Msg {
 		p, err := svc.Prepare(ctx, req)

@@ -26,26 +26,67 @@ func (m *Model) View() string {
 }
 
 func (m *Model) pickView() string {
-	if m.catalog == nil || len(m.catalog.Templates) == 0 {
+	list := m.usable()
+	if len(list) == 0 && (m.catalog == nil || len(m.catalog.Broken) == 0) {
 		if m.err != nil {
 			return m.th.Error.Render("No templates: " + m.err.Error())
 		}
 		return m.th.Muted.Render("No templates.")
 	}
+	width := max(m.width, 20)
 	var lines []string
 	lines = append(lines, m.th.Label.Render("Choose a golden path"), "")
-	for i, t := range m.catalog.Templates {
+	for i, t := range list {
 		name := t.Name
 		if t.Title != "" {
 			name += " — " + t.Title
+		}
+		if len(m.catalog.Others(t)) > 0 {
+			name += " (" + t.Source + ")"
 		}
 		line, desc := "  "+name, "    "+oneLine(t.Description)
 		if i == m.cursor {
 			line = m.th.Selected.Render("› " + name)
 		}
-		lines = append(lines, line, m.th.Muted.Render(ansi.Truncate(desc, max(m.width, 20), "…")))
+		lines = append(lines, ansi.Truncate(line, width, "…"), m.th.Muted.Render(ansi.Truncate(desc, width, "…")))
+	}
+	var broken []string
+	for _, t := range m.catalog.Templates {
+		if t.Refusal != "" {
+			broken = append(broken, "  "+t.Name, "    "+t.Refusal)
+		}
+	}
+	for _, b := range m.catalog.Broken {
+		name := b.Name
+		if name == "" {
+			name = b.Source
+		}
+		broken = append(broken, "  "+name, "    "+oneLine(b.Error()))
+	}
+	if len(broken) > 0 {
+		lines = append(lines, "", m.th.Label.Render("Cannot be used"))
+		for i, l := range broken {
+			style := m.th.Muted
+			if i%2 == 1 {
+				style = m.th.Error
+			}
+			for _, w := range wrapLines(l, width) {
+				lines = append(lines, style.Render(w))
+			}
+		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// wrapLines wraps a reason to the width, indented like its first line.
+func wrapLines(s string, width int) []string {
+	indent := len(s) - len(strings.TrimLeft(s, " "))
+	wrapped := ansi.Wordwrap(strings.TrimLeft(s, " "), max(width-indent, 10), "")
+	var out []string
+	for _, l := range strings.Split(wrapped, "\n") {
+		out = append(out, strings.Repeat(" ", indent)+l)
+	}
+	return out
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
