@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // testDef is an "is" test: x is name(args).
@@ -146,6 +147,105 @@ func stringMethod(s, name string) callable {
 			}
 			return out, nil
 		}
+	case "replaceAll":
+		return func(a []any) (any, error) {
+			if len(a) > 0 {
+				if re, ok := a[0].(*regexValue); ok {
+					if !re.global {
+						return nil, failf("replaceAll must be called with a global RegExp")
+					}
+					return re.replace(s, str(a, 1)), nil
+				}
+			}
+			return strings.ReplaceAll(s, str(a, 0), str(a, 1)), nil
+		}
+	case "trimStart", "trimLeft":
+		return func([]any) (any, error) { return strings.TrimLeftFunc(s, isJSSpace), nil }
+	case "trimEnd", "trimRight":
+		return func([]any) (any, error) { return strings.TrimRightFunc(s, isJSSpace), nil }
+	case "slice", "substring":
+		return func(a []any) (any, error) {
+			rs := []rune(s)
+			n := len(rs)
+			var start, end int
+			if name == "slice" {
+				start, end = relIndex(a, 0, 0, n), relIndex(a, 1, n, n)
+			} else {
+				start, end = clampIndex(a, 0, 0, n), clampIndex(a, 1, n, n)
+				if start > end {
+					start, end = end, start
+				}
+			}
+			if start >= end {
+				return "", nil
+			}
+			return string(rs[start:end]), nil
+		}
+	case "charAt":
+		return func(a []any) (any, error) {
+			rs := []rune(s)
+			i := clampIndex(a, 0, 0, len(rs)+1)
+			if i >= len(rs) {
+				return "", nil
+			}
+			return string(rs[i]), nil
+		}
+	case "at":
+		return func(a []any) (any, error) {
+			rs := []rune(s)
+			i := intArg(a, 0, 0)
+			if i < 0 {
+				i += len(rs)
+			}
+			if i < 0 || i >= len(rs) {
+				return undefined, nil
+			}
+			return string(rs[i]), nil
+		}
+	case "padStart", "padEnd":
+		return func(a []any) (any, error) {
+			target := intArg(a, 0, 0)
+			fill := " "
+			if len(a) > 1 && !IsUndefined(a[1]) {
+				fill = jsString(a[1])
+			}
+			n := len([]rune(s))
+			if target <= n || fill == "" || target > maxIterations {
+				return s, nil
+			}
+			pad := []rune(strings.Repeat(fill, (target-n)/len([]rune(fill))+1))[:target-n]
+			if name == "padStart" {
+				return string(pad) + s, nil
+			}
+			return s + string(pad), nil
+		}
+	case "repeat":
+		return func(a []any) (any, error) {
+			n := intArg(a, 0, 0)
+			if n < 0 || n*len(s) > maxIterations*100 {
+				return nil, failf("Invalid count value: %d", n)
+			}
+			return strings.Repeat(s, n), nil
+		}
+	case "lastIndexOf":
+		return func(a []any) (any, error) {
+			i := strings.LastIndex(s, str(a, 0))
+			if i < 0 {
+				return -1.0, nil
+			}
+			return float64(len([]rune(s[:i]))), nil
+		}
+	case "concat":
+		return func(a []any) (any, error) {
+			var b strings.Builder
+			b.WriteString(s)
+			for _, x := range a {
+				b.WriteString(jsString(x))
+			}
+			return b.String(), nil
+		}
+	case "toString", "valueOf":
+		return func([]any) (any, error) { return s, nil }
 	case "replace": // JavaScript replaces the first match of a string
 		return func(a []any) (any, error) {
 			if len(a) > 0 {
@@ -177,6 +277,49 @@ func arrayMethod(arr []any, name string) callable {
 			}
 			return contains(arr, a[0])
 		}
+	case "slice":
+		return func(a []any) (any, error) {
+			n := len(arr)
+			start, end := relIndex(a, 0, 0, n), relIndex(a, 1, n, n)
+			if start >= end {
+				return []any{}, nil
+			}
+			return append([]any{}, arr[start:end]...), nil
+		}
+	case "concat":
+		return func(a []any) (any, error) {
+			out := append([]any{}, arr...)
+			for _, x := range a {
+				if more, ok := x.([]any); ok {
+					out = append(out, more...)
+				} else {
+					out = append(out, x)
+				}
+			}
+			return out, nil
+		}
+	case "at":
+		return func(a []any) (any, error) {
+			i := intArg(a, 0, 0)
+			if i < 0 {
+				i += len(arr)
+			}
+			if i < 0 || i >= len(arr) {
+				return undefined, nil
+			}
+			return arr[i], nil
+		}
+	case "lastIndexOf":
+		return func(a []any) (any, error) {
+			for i := len(arr) - 1; i >= 0; i-- {
+				if len(a) > 0 && strictEqual(arr[i], a[0]) {
+					return float64(i), nil
+				}
+			}
+			return -1.0, nil
+		}
+	case "toString":
+		return func([]any) (any, error) { return jsString(arr), nil }
 	case "indexOf":
 		return func(a []any) (any, error) {
 			for i, e := range arr {
@@ -189,6 +332,37 @@ func arrayMethod(arr []any, name string) callable {
 	}
 	return nil
 }
+
+// intArg is ToIntegerOrInfinity of argument i (def when missing).
+func intArg(a []any, i, def int) int {
+	if i >= len(a) || IsUndefined(a[i]) {
+		return def
+	}
+	f := toNumber(a[i])
+	switch {
+	case math.IsNaN(f):
+		return 0
+	case f > 1<<31:
+		return 1 << 31
+	case f < -(1 << 31):
+		return -(1 << 31)
+	}
+	return int(f)
+}
+
+// relIndex is slice's index: negative counts from the end, clamped to [0, n].
+func relIndex(a []any, i, def, n int) int {
+	x := intArg(a, i, def)
+	if x < 0 {
+		x += n
+	}
+	return min(max(x, 0), n)
+}
+
+// clampIndex is substring's index: clamped to [0, n].
+func clampIndex(a []any, i, def, n int) int { return min(max(intArg(a, i, def), 0), n) }
+
+func isJSSpace(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }
 
 // regexValue is a regular expression literal, r/pattern/flags. Go's RE2
 // syntax covers the patterns templates use; back-references and
