@@ -1,7 +1,9 @@
 package templates
 
 import (
+	"errors"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -66,6 +68,89 @@ func FuzzSkeletonNames(f *testing.F) {
 			if _, err := CleanRelPath(p); err != nil {
 				t.Fatalf("name %q, value %q wrote the bad path %q: %v", name, value, p, err)
 			}
+		}
+	})
+}
+
+// FuzzSkeletonLinks builds a template tree on disk whose skeleton holds a
+// link (to a folder or a file) with a target from the fuzzer, beside a
+// secret outside the source: whatever the links say, no file of the run
+// holds the secret, and a refused link is named in the error.
+func FuzzSkeletonLinks(f *testing.F) {
+	for _, s := range [][2]string{
+		{"skeleton/l", "../../outside"}, {"skeleton", "../outside"}, {"skeleton/l", "/etc"},
+		{"skeleton/a/l", "../../../outside/secret.txt"}, {"skeleton/l", "."}, {"skeleton/l", ".."},
+		{"skeleton/l", "../skeleton/../../outside"}, {"l", "../outside"}, {"skeleton/l", "../shared"},
+		{"skeleton/l", "l"}, {"skeleton/l", "ABS/secret.txt"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, link, target string) {
+		if !fs.ValidPath(link) || link == "." || strings.Contains(link, "\x00") || strings.Contains(target, "\x00") || len(target) > 200 {
+			return
+		}
+		base := t.TempDir()
+		src, outside := filepath.Join(base, "src"), filepath.Join(base, "outside")
+		target = strings.ReplaceAll(target, "ABS", outside)
+		for p, data := range map[string]string{
+			"src/t/template.yaml":     doc("fuzz", "    - action: fetch:template\n      input: {url: ./skeleton}\n"),
+			"src/t/skeleton/a/ok.txt": "ok",
+			"src/shared/s.txt":        "shared",
+			"outside/secret.txt":      "SECRET",
+		} {
+			full := filepath.Join(base, filepath.FromSlash(p))
+			os.MkdirAll(filepath.Dir(full), 0o755)
+			os.WriteFile(full, []byte(data), 0o644)
+		}
+		at := filepath.Join(src, "t", filepath.FromSlash(link))
+		os.RemoveAll(at)
+		os.MkdirAll(filepath.Dir(at), 0o755)
+		if err := os.Symlink(target, at); err != nil {
+			return
+		}
+		c := &Catalog{}
+		if err := c.LoadDir(src); err != nil {
+			return
+		}
+		for _, b := range c.Broken {
+			var le *LinkError
+			if errors.As(b.Err, &le) && le.Link == "" {
+				t.Fatalf("a refused link is not named: %v", b.Err)
+			}
+		}
+		tpl, err := c.Get("fuzz")
+		if err != nil {
+			return
+		}
+		plan, err := tpl.Execute(nil, Env{})
+		if err != nil {
+			return
+		}
+		for _, file := range plan.Files {
+			if strings.Contains(string(file.Content), "SECRET") {
+				t.Fatalf("link %s -> %q: %s holds the secret from outside the source", link, target, file.Path)
+			}
+		}
+	})
+}
+
+// FuzzResolve: over a cloned tree (links as Git stores them), whatever a
+// link says, a resolved path is a valid path inside the tree.
+func FuzzResolve(f *testing.F) {
+	for _, s := range []string{"../x", "/etc", "..", ".", "a/../..", "b", "a/b/../../../c", "l"} {
+		f.Add(s, "l/x")
+	}
+	f.Fuzz(func(t *testing.T, target, name string) {
+		if !fs.ValidPath(name) {
+			return
+		}
+		r := newRootFS(fstest.MapFS{"l": {Data: []byte(target), Mode: fs.ModeSymlink}, "b/x": {Data: []byte("x")}}, "fuzz")
+		p, err := r.resolve(name)
+		if err != nil {
+			return
+		}
+		if !fs.ValidPath(p) {
+			t.Fatalf("%q via l -> %q resolved to the invalid path %q", name, target, p)
 		}
 	})
 }
