@@ -117,9 +117,17 @@ func (c *Catalog) load(rfs *rootFS, root, origin string) error {
 }
 
 func (c *Catalog) walk(rfs *rootFS, dir, origin string, seen map[string]bool, n *int) error {
-	entries, err := fs.ReadDir(rfs.fsys, mustResolve(rfs, dir))
+	real := mustResolve(rfs, dir)
+	entries, err := fs.ReadDir(rfs.fsys, real)
 	if err != nil {
 		return fmt.Errorf("templates %s: %w", display(origin, dir), err)
+	}
+	if rfs.links != nil {
+		for _, e := range entries {
+			if e.Type()&fs.ModeSymlink == 0 {
+				rfs.markPlain(path.Join(real, e.Name()))
+			}
+		}
 	}
 	for _, e := range entries {
 		if *n++; *n > maxWalkEntries {

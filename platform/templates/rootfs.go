@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // LinkError reports a symbolic link that leads outside a template's source:
@@ -42,6 +43,24 @@ type rootFS struct {
 	links  fs.ReadLinkFS // nil when the files hold no links (embedded)
 	source string        // for messages
 	abs    string        // the root on disk, for absolute links into it; "" if none
+
+	mu    sync.Mutex
+	plain map[string]bool // paths seen not to be links, so each is looked at once
+}
+
+func (r *rootFS) isPlain(p string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.plain[p]
+}
+
+func (r *rootFS) markPlain(p string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.plain == nil {
+		r.plain = map[string]bool{}
+	}
+	r.plain[p] = true
 }
 
 // newRootFS wraps fsys; source names it in errors.
@@ -89,6 +108,10 @@ func (r *rootFS) resolve(name string) (string, error) {
 		c := rest[0]
 		rest = rest[1:]
 		cand := path.Join(done, c)
+		if r.isPlain(cand) {
+			done = cand
+			continue
+		}
 		info, err := r.links.Lstat(cand)
 		if err != nil {
 			if len(rest) == 0 || errors.Is(err, fs.ErrNotExist) {
@@ -97,6 +120,7 @@ func (r *rootFS) resolve(name string) (string, error) {
 			return "", err
 		}
 		if info.Mode()&fs.ModeSymlink == 0 {
+			r.markPlain(cand)
 			done = cand
 			continue
 		}
@@ -189,6 +213,9 @@ func (r *rootFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	for i, e := range entries {
 		if e.Type()&fs.ModeSymlink == 0 {
+			if r.links != nil {
+				r.markPlain(path.Join(real, e.Name()))
+			}
 			continue
 		}
 		info, err := r.Stat(path.Join(name, e.Name()))
