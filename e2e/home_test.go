@@ -140,3 +140,16 @@ func TestMalformedConfigIsAClearError(t *testing.T) {
 		t.Errorf("idp exited 0 with a malformed config:\n%s", screen)
 	}
 }
+
+// A config whose error is on its first line names line 1 too, on stderr
+// of a plain command.
+func TestMalformedConfigFirstLine(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("\tgitops: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runIdp(t, env(t), "--config", cfg, "templates")
+	if code == 0 || !strings.Contains(errOut, cfg) || !strings.Contains(errOut, "line 1: ") {
+		t.Errorf("exit %d, stderr %q; want the file and line 1", code, errOut)
+	}
+}

@@ -169,3 +169,30 @@ func TestNewServicePullRequest(t *testing.T) {
 		t.Errorf("branch files: %s", got)
 	}
 }
+
+// A credential in any answer is refused: nothing is created on the forge or
+// committed to the GitOps repository, and the error names file, line and
+// rule, never the secret (all ten kinds the issue tried used to land).
+func TestNewRefusesSecrets(t *testing.T) {
+	srv, cfg, environ := newWorld(t, "direct")
+	before := testworld.Git(t, "", "--git-dir", srv.RepoPath("gitops"), "rev-parse", "main")
+	for name, secret := range map[string]string{
+		"github token": "ghp_Zk3RbV9qT1mWx7LcP2sHd8NfJ4yGa6EuQ0oB",
+		"private key":  "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx8Lc3kP2sHd8NfJ4yGa6EuQ0oBZk3RbV9qT1mWx7LcP2sHd8NfJ4\nyGa6EuQ0oBZk3RbV9qT1mWx7LcP2sHd8NfJ4yGa6EuQ0oBZk3RbV9qT1mWx7LcP2sH\n-----END RSA PRIVATE KEY-----",
+		"url password": "see https://deploy:s3cr3t-Pa55@git.example.com/x.git",
+	} {
+		code, _, errOut := runIdp(t, environ, "--config", cfg, "new", "go-service", "--set", "name=leaky", "--set", "description="+secret, "--yes")
+		if code == 0 || !strings.Contains(errOut, "looks like a secret") || !strings.Contains(errOut, " line ") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, errOut)
+		}
+		if strings.Contains(errOut, "Zk3RbV9q") || strings.Contains(errOut, "s3cr3t") || strings.Contains(errOut, "MIIEow") {
+			t.Errorf("%s: the error repeats the secret: %s", name, errOut)
+		}
+	}
+	if _, err := os.Stat(srv.RepoPath("leaky")); err == nil {
+		t.Error("a repository was created")
+	}
+	if after := testworld.Git(t, "", "--git-dir", srv.RepoPath("gitops"), "rev-parse", "main"); after != before {
+		t.Error("the GitOps repository changed")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -230,3 +231,30 @@ func impersonatingKubeconfig(t *testing.T, c *testworld.Cluster, user string) st
 }
 
 const mAPI = "dbforpostgresql.azure.m.upbound.io/v1beta1"
+
+// A cluster that cannot be reached is not "no applications": idp status
+// prints what it has, says which sources it could not read, and exits 3,
+// in every output format.
+func TestStatusUnreachableClusterExitsNonZero(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	// A port nothing listens on: every request is refused.
+	cfg := `apiVersion: v1
+kind: Config
+clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: gone, context: {cluster: gone, user: u}}]
+current-context: gone
+`
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, output := range []string{"table", "json", "yaml"} {
+		code, out, errOut := runIdp(t, env(t), "status", "--kubeconfig", kubeconfig, "--timeout", "3s", "-o", output)
+		if code != 3 {
+			t.Errorf("-o %s: exit %d, want 3\nstdout:\n%s\nstderr:\n%s", output, code, out, errOut)
+		}
+		if !strings.Contains(errOut, "could not read Application.argoproj.io") || !strings.Contains(errOut, "incomplete") {
+			t.Errorf("-o %s: stderr does not name the source it could not read:\n%s", output, errOut)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+
+	"github.com/back-stack/idp/gitops/secrets"
 )
 
 // ChangeSet is one change to the repository: it becomes exactly one commit.
@@ -30,6 +32,10 @@ type ChangeSet struct {
 	// Slug names the pull-request branch; by default it is made from the
 	// message's subject.
 	Slug string
+	// AllowSecrets are the explicit exceptions to the secret scan every
+	// change set passes before anything is written (secrets.allow in
+	// .idp/platform.yaml).
+	AllowSecrets []secrets.Allow
 }
 
 // FileChange is one path in a change set.
@@ -152,6 +158,22 @@ func (cs *ChangeSet) validate() error {
 		if strings.HasPrefix(paths[i], paths[i-1]+"/") {
 			return &PathError{Path: paths[i], Reason: fmt.Sprintf("is inside %q, which the change set also writes", paths[i-1])}
 		}
+	}
+	return cs.scan()
+}
+
+// scan refuses a change set holding anything that looks like a credential,
+// in its files or its message: every commit idp makes passes here first.
+func (cs *ChangeSet) scan() error {
+	files := make([]secrets.File, 0, len(cs.Files)+1)
+	for _, f := range cs.Files {
+		if !f.Delete {
+			files = append(files, secrets.File{Path: f.Path, Content: f.Content})
+		}
+	}
+	files = append(files, secrets.File{Path: secrets.MessagePath, Content: []byte(cs.Message)})
+	if err := secrets.Scan(files, cs.AllowSecrets); err != nil {
+		return fmt.Errorf("gitops: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/back-stack/idp/gitops/secrets"
 	"github.com/back-stack/idp/internal/testworld"
 )
 
@@ -145,4 +146,50 @@ func snapshot(t *testing.T, dir string) string {
 		return nil
 	})
 	return b.String()
+}
+
+// Every change set passes the secret scan before anything is written: a
+// token in a file or in the message is refused by Preview, Commit and
+// Apply alike, naming file, line and rule but not the token; an explicit
+// allow-list entry lets it through.
+func TestSecretsRefusedBeforeAnythingIsWritten(t *testing.T) {
+	isolate(t)
+	srv := testworld.StartGitServer(t)
+	base := seed(t, srv, "gitops", map[string]string{"a.yaml": "a\n"})
+	r := openURL(t, srv, "gitops", Options{})
+	before := snapshot(t, r.Dir())
+	token := "ghp_" + "Zk3RbV9qT1mWx7LcP2sHd8NfJ4yGa6EuQ0oB" // shaped like a GitHub token, high entropy
+	for name, cs := range map[string]ChangeSet{
+		"file":    {Message: "leak", Files: []FileChange{write("ok.yaml", "fine\n"), write("apps/x/app.yaml", "kind: Application\ndescription: "+token+"\n")}},
+		"message": {Message: "leak\n\ntoken " + token, Files: []FileChange{write("ok.yaml", "fine\n")}},
+	} {
+		for op, do := range map[string]func() error{
+			"Apply":   func() error { _, err := r.Apply(ctxT(t), cs); return err },
+			"Commit":  func() error { _, err := r.Commit(ctxT(t), cs); return err },
+			"Preview": func() error { _, err := r.Preview(ctxT(t), cs); return err },
+		} {
+			err := do()
+			var se *secrets.Error
+			if !errors.As(err, &se) || len(se.Findings) != 1 || se.Findings[0].Rule != "github-pat" {
+				t.Fatalf("%s %s: err %v, want one github-pat finding", name, op, err)
+			}
+			if f := se.Findings[0]; name == "file" && (f.Path != "apps/x/app.yaml" || f.Line != 2) {
+				t.Errorf("%s %s: finding %+v", name, op, f)
+			}
+			if strings.Contains(err.Error(), token[4:]) {
+				t.Fatalf("the error repeats the token: %v", err)
+			}
+		}
+	}
+	if after := snapshot(t, r.Dir()); after != before {
+		t.Fatalf("the clone changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if got := testworld.Git(t, srv.RepoPath("gitops"), "rev-parse", "main"); got != base {
+		t.Fatalf("remote moved")
+	}
+	allowed := ChangeSet{Message: "sample", Files: []FileChange{write("docs/token.md", token+"\n")},
+		AllowSecrets: []secrets.Allow{{Path: "docs/*.md", Rule: "github-pat", Reason: "a revoked sample"}}}
+	if _, err := r.Apply(ctxT(t), allowed); err != nil {
+		t.Fatalf("allowed: %v", err)
+	}
 }

@@ -257,6 +257,10 @@ func TestServerRejection(t *testing.T) {
 	if !errors.As(err, &re) || !strings.Contains(re.Reason, "hook declined") {
 		t.Fatalf("err %v, want a RejectedError from the hook", err)
 	}
+	// The error itself carries the hook's own words, not only "declined".
+	if !strings.Contains(err.Error(), "remote: main is protected: open a pull request") {
+		t.Fatalf("the error does not repeat the server's message: %v", err)
+	}
 	if res.Attempts != 1 || !strings.Contains(strings.Join(res.RemoteMessages, "\n"), "main is protected") {
 		t.Fatalf("result %+v, want one attempt and the server's message", res)
 	}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -46,12 +47,26 @@ type Result struct {
 // branch having moved (a protected branch, a hook). Nothing changed there.
 type RejectedError struct {
 	Branch, Reason, Pending string
+	// Messages are the server's own words (its "remote:" lines: a hook's
+	// output, GitHub's protected-branch text), which say why.
+	Messages []string
 }
 
 func (e *RejectedError) Error() string {
-	return fmt.Sprintf("gitops: the remote rejected the push to %s: %s; nothing changed there. The change set is kept as pending commit %s",
+	msg := fmt.Sprintf("gitops: the remote rejected the push to %s: %s; nothing changed there. The change set is kept as pending commit %s",
 		e.Branch, e.Reason, e.Pending)
+	if len(e.Messages) == 0 {
+		return msg
+	}
+	lines := e.Messages
+	if len(lines) > maxRemoteLines {
+		lines = append(lines[:maxRemoteLines:maxRemoteLines], fmt.Sprintf("(%d more lines)", len(e.Messages)-maxRemoteLines))
+	}
+	return msg + ". The server said:\n  remote: " + strings.Join(lines, "\n  remote: ")
 }
+
+// maxRemoteLines bounds how much of the server's output an error repeats.
+const maxRemoteLines = 20
 
 // ErrTooManyAttempts is returned (wrapped) when the branch kept moving
 // under every attempt; the change set stays pending.
@@ -241,12 +256,16 @@ func (r *Repo) sendPack(ctx context.Context, auth transport.AuthMethod, c *Commi
 		case c.hash:
 			return false, msgs, nil
 		case cur:
-			return false, msgs, &RejectedError{Branch: c.Branch, Reason: "refused without a reason", Pending: c.ID}
+			return false, msgs, &RejectedError{Branch: c.Branch, Reason: "refused without a reason", Pending: c.ID, Messages: msgs}
 		}
 		return true, msgs, nil
 	}
 	if rs.UnpackStatus != "ok" {
-		return false, msgs, fmt.Errorf("gitops: the remote could not unpack the pushed objects: %s", rs.UnpackStatus)
+		err := fmt.Errorf("gitops: the remote could not unpack the pushed objects: %s", rs.UnpackStatus)
+		if len(msgs) > 0 {
+			err = fmt.Errorf("%w. The server said:\n  remote: %s", err, strings.Join(msgs, "\n  remote: "))
+		}
+		return false, msgs, err
 	}
 	for _, cs := range rs.CommandStatuses {
 		if cs.Error() == nil {
@@ -261,7 +280,7 @@ func (r *Repo) sendPack(ctx context.Context, auth transport.AuthMethod, c *Commi
 		if now.refs[name] != cur {
 			return true, msgs, nil
 		}
-		return false, msgs, &RejectedError{Branch: c.Branch, Reason: cs.Status, Pending: c.ID}
+		return false, msgs, &RejectedError{Branch: c.Branch, Reason: cs.Status, Pending: c.ID, Messages: msgs}
 	}
 	return false, msgs, nil
 }
@@ -271,9 +290,18 @@ func remoteLines(s string) []string {
 	var out []string
 	sc := bufio.NewScanner(strings.NewReader(strings.ReplaceAll(s, "\r", "\n")))
 	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
+		if l := strings.TrimSpace(strings.Map(printable, sc.Text())); l != "" {
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// printable drops control characters (terminal escapes a server could send)
+// from what idp repeats of the server's output.
+func printable(r rune) rune {
+	if r == '\t' || !unicode.IsControl(r) {
+		return r
+	}
+	return -1
 }

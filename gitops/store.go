@@ -111,6 +111,27 @@ func (s *store) HasEncodedObject(h plumbing.Hash) error {
 	return plumbing.ErrObjectNotFound
 }
 
+// RemoveReference deletes a reference as go-git does, then the folders it
+// leaves empty under refs/idp/pending/<id>/ (git removes empty ref folders
+// too). Pending ids are unique to one commit, so no other writer shares
+// those folders; refs/idp/pending itself stays.
+func (s *store) RemoveReference(name plumbing.ReferenceName) error {
+	if err := s.Storage.RemoveReference(name); err != nil {
+		return err
+	}
+	rest, ok := strings.CutPrefix(name.String(), pendingPrefix)
+	if !ok {
+		return nil
+	}
+	root := filepath.Join(s.dir, filepath.FromSlash(pendingPrefix))
+	for dir := filepath.Dir(filepath.Join(root, filepath.FromSlash(rest))); dir != root && strings.HasPrefix(dir, root); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break // not empty (or gone): stop there
+		}
+	}
+	return nil
+}
+
 var errRefLocked = errors.New("reference is locked by another git process")
 
 func (s *store) setRef(ref, old *plumbing.Reference) error {

@@ -91,6 +91,8 @@ func ChangeSet(cfg platformconfig.Config, files Files, opts CommitOptions) gitop
 		Author:      opts.Author,
 		PullRequest: cfg.ChangePolicy() == platformconfig.ChangePullRequest,
 		Slug:        PullRequestSlug,
+		// The scan every commit passes, with the platform's exceptions.
+		AllowSecrets: cfg.Secrets.Allow,
 	}
 	if strings.TrimSpace(cs.Message) == "" {
 		cs.Message = Message(cfg)

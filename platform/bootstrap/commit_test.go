@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -116,7 +117,7 @@ func TestCommitIsOneIdempotentChangeSet(t *testing.T) {
 		t.Error("the commit removed a file it does not render")
 	}
 	conf, _ := os.ReadFile(filepath.Join(w.work, ".idp", "platform.yaml"))
-	if back, err := platformconfig.Parse(conf); err != nil || back != cfg {
+	if back, err := platformconfig.Parse(conf); err != nil || !reflect.DeepEqual(back, cfg) {
 		t.Errorf(".idp/platform.yaml in Git: %v", err)
 	}
 

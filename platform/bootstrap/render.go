@@ -252,7 +252,7 @@ func Render(cfg platformconfig.Config) (Files, error) {
 			}
 		}
 	}
-	if err := CheckNoSecrets(files); err != nil {
+	if err := CheckNoSecrets(files, cfg.Secrets.Allow); err != nil {
 		return nil, err
 	}
 	return files, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -493,7 +494,7 @@ func TestRenderInfrastructure(t *testing.T) {
 
 	conf, _ := files.Get(platformconfig.Path)
 	back, err := platformconfig.Parse(conf)
-	if err != nil || back != c {
+	if err != nil || !reflect.DeepEqual(back, c) {
 		t.Errorf(".idp/platform.yaml does not read back as the configuration: %v\n%+v\n%+v", err, back, c)
 	}
 }

@@ -115,7 +115,11 @@ func Parse(data []byte) (Config, error) {
 func yamlError(err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if !strings.HasPrefix(msg, "line ") { // the parser names no line exactly when it is the first
+			msg = "line 1: " + msg
+		}
+		return errors.New(msg)
 	}
 	msg := strings.Join(te.Errors, "; ")
 	if strings.Contains(msg, " not found in type ") {

@@ -161,3 +161,12 @@ func TestTemplatesAndForge(t *testing.T) {
 		t.Errorf("an unknown forge key was accepted: %v", err)
 	}
 }
+
+// yaml.v3 names no line when the problem is on the first one; idp does.
+func TestConfigErrorOnLineOne(t *testing.T) {
+	for _, in := range []string{"\tgitops: x\n", "gitops: [\n", "- a\n", "gitops: x: y\n"} {
+		if _, err := Parse([]byte(in)); err == nil || !strings.HasPrefix(err.Error(), "line 1: ") {
+			t.Errorf("%q: %v, want an error on line 1", in, err)
+		}
+	}
+}

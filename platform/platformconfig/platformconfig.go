@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/back-stack/idp/gitops/secrets"
 )
 
 // Path is where the file lives in the GitOps repository.
@@ -37,8 +39,7 @@ const (
 	CrossplaneV1 = "v1" // claims
 )
 
-// Config is .idp/platform.yaml. It stays a comparable value (no slices or
-// maps), so callers can tell whether anything changed with ==.
+// Config is .idp/platform.yaml.
 type Config struct {
 	APIVersion string     `yaml:"apiVersion"`
 	Kind       string     `yaml:"kind"`
@@ -47,6 +48,14 @@ type Config struct {
 	GitOps     GitOps     `yaml:"gitops,omitempty"`
 	Crossplane Crossplane `yaml:"crossplane,omitempty"`
 	Components Components `yaml:"components,omitempty"`
+	Secrets    Secrets    `yaml:"secrets,omitempty"`
+}
+
+// Secrets holds the explicit exceptions to the secret scan every commit
+// idp makes passes (gitleaks' default rules). Each names a path pattern, a
+// rule and why it is not a secret.
+type Secrets struct {
+	Allow []secrets.Allow `yaml:"allow,omitempty"`
 }
 
 // Azure says where the platform's infrastructure lives.
@@ -150,19 +159,34 @@ func (c Config) CrossplaneAPI() string {
 
 var lineRE = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?`)
 
-// Parse reads the file's content strictly: an unknown key or a wrong type is
-// an error naming the line, so a typo never silently falls back to a default.
+// Parse reads the file's content strictly: an unknown key, a wrong type
+// (3.5 where a whole number belongs) or a value out of its range is an
+// error naming the line, so a typo never silently falls back to a default.
 func Parse(data []byte) (Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%s: %s", Path, lineRE.ReplaceAllString(err.Error(), ""))
+		return Config{}, fmt.Errorf("%s: %s", Path, withLine(lineRE.ReplaceAllString(err.Error(), "")))
+	}
+	var doc yaml.Node
+	_ = yaml.Unmarshal(data, &doc) // it decoded above, so it parses
+	if err := checkFields(&doc, c); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", Path, err)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", Path, err)
 	}
 	return c, nil
+}
+
+// withLine names line 1 where the YAML parser names none: it leaves the
+// line out exactly when the problem is on the first line.
+func withLine(msg string) string {
+	if strings.HasPrefix(msg, "line ") {
+		return msg
+	}
+	return "line 1: " + msg
 }
 
 // Validate checks the values Parse cannot: the format and the enumerations.

@@ -3,6 +3,7 @@ package platformconfig
 import (
 	"errors"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -385,7 +386,7 @@ func TestFullRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
 	}
-	if out != in {
+	if !reflect.DeepEqual(out, in) {
 		t.Errorf("round trip:\n%+v\n%+v", out, in)
 	}
 	for _, key := range []string{"nodeVMSize: Standard_D4s_v5", "nodeCount: 3", "kubernetesVersion: \"1.35\"", "acr:\n    name: acmeplatform",

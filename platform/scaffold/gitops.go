@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/back-stack/idp/gitops"
+	"github.com/back-stack/idp/gitops/secrets"
 	"github.com/back-stack/idp/platform/templates"
 )
 
@@ -18,6 +19,9 @@ type Engine struct {
 	Repo *gitops.Repo
 	// Options open new service repositories (credentials, identity, cache).
 	Options gitops.Options
+	// AllowSecrets are the platform's exceptions to the secret scan of a
+	// new repository's first commit.
+	AllowSecrets []secrets.Allow
 }
 
 // Exists reports whether path is in the tip of the GitOps branch; an empty
@@ -39,7 +43,7 @@ func (e *Engine) Exists(ctx context.Context, path string) (bool, error) {
 func (e *Engine) Target() (string, string) { return e.Repo.RemoteURL(), e.Repo.Branch() }
 
 func changeSet(c Change) gitops.ChangeSet {
-	cs := gitops.ChangeSet{Message: c.Message, PullRequest: c.PullRequest, Slug: c.Slug, Base: c.Base}
+	cs := gitops.ChangeSet{Message: c.Message, PullRequest: c.PullRequest, Slug: c.Slug, Base: c.Base, AllowSecrets: c.AllowSecrets}
 	for _, f := range c.Files {
 		cs.Files = append(cs.Files, gitops.FileChange{Path: f.Path, Content: f.Content, Mode: f.Mode})
 	}
@@ -72,7 +76,7 @@ func (e *Engine) InitialCommit(ctx context.Context, cloneURL, branch string, fil
 		return "", err
 	}
 	defer repo.Close()
-	res, err := repo.Apply(ctx, changeSet(Change{Files: files, Message: message}))
+	res, err := repo.Apply(ctx, changeSet(Change{Files: files, Message: message, AllowSecrets: e.AllowSecrets}))
 	if err != nil {
 		return "", err
 	}

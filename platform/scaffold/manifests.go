@@ -9,8 +9,11 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/back-stack/idp/platform/platformconfig"
 	"github.com/back-stack/idp/platform/templates"
@@ -112,6 +115,9 @@ func labels(service, template string) map[string]string {
 // deploy/ folder, synced to its namespace.
 func ApplicationManifest(a *templates.ApplicationRequest, template string, o Options) ([]byte, error) {
 	o = o.withDefaults()
+	if err := checkApplication(a, template, o); err != nil {
+		return nil, err
+	}
 	var app application
 	app.APIVersion, app.Kind = "argoproj.io/v1alpha1", "Application"
 	app.Metadata = objectMeta{
@@ -163,6 +169,9 @@ type database struct {
 // database's name.
 func DatabaseManifest(d *templates.DatabaseRequest, service string, o Options) ([]byte, error) {
 	o = o.withDefaults()
+	if err := checkNames("idp:database", map[string]string{"name": d.Name, "namespace": d.Namespace}); err != nil {
+		return nil, err
+	}
 	var db database
 	db.APIVersion, db.Kind = DatabaseGroup+"/"+DatabaseVersion, DatabaseKind
 	db.Metadata = objectMeta{
@@ -195,6 +204,43 @@ func NamespaceManifest(namespace, service string) ([]byte, error) {
 		Name: namespace, Labels: labels(service, ""),
 		Annotations: map[string]string{annotationSyncWave: "-2"},
 	}})
+}
+
+// checkApplication refuses values Argo CD or Kubernetes cannot use, before
+// they are written: names must be what the API server accepts (an
+// AppProject name is a DNS subdomain, a namespace a DNS label, a label value
+// at most 63 characters of [A-Za-z0-9_.-]), and the source fields hold no
+// control characters or spaces.
+func checkApplication(a *templates.ApplicationRequest, template string, o Options) error {
+	if err := checkNames("idp:application", map[string]string{"name": a.Name, "namespace": a.Namespace, "Argo CD namespace": o.ArgoCDNamespace}); err != nil {
+		return err
+	}
+	if errs := validation.IsDNS1123Subdomain(a.Project); a.Project != "" && len(errs) > 0 {
+		return fmt.Errorf("idp:application: project %q is not an Argo CD project name: %s", a.Project, strings.Join(errs, "; "))
+	}
+	for _, v := range []string{a.Name, template} {
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			return fmt.Errorf("idp:application: %q cannot be a Kubernetes label value: %s", v, strings.Join(errs, "; "))
+		}
+	}
+	for field, v := range map[string]string{"repoUrl": a.RepoURL, "path": a.Path, "revision": a.Revision} {
+		if i := strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }); i >= 0 {
+			return fmt.Errorf("idp:application: %s %q contains a space or control character; Argo CD cannot use it", field, v)
+		}
+	}
+	if p := a.Path; p != "" && (path.IsAbs(p) || path.Clean(p) != p && path.Clean(p)+"/" != p || strings.HasPrefix(path.Clean(p), "..")) {
+		return fmt.Errorf("idp:application: path %q must be a clean path inside the repository", p)
+	}
+	return nil
+}
+
+func checkNames(step string, names map[string]string) error {
+	for what, v := range names {
+		if errs := validation.IsDNS1123Label(v); len(errs) > 0 {
+			return fmt.Errorf("%s: %s %q is not a Kubernetes name: %s", step, what, v, strings.Join(errs, "; "))
+		}
+	}
+	return nil
 }
 
 // encode writes one YAML document; every value goes through the encoder,

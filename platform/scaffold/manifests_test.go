@@ -56,8 +56,8 @@ spec:
 
 // Values that look like YAML stay values: the encoder quotes them.
 func TestManifestsKeepHostileValuesAsValues(t *testing.T) {
-	evil := "https://x/y.git\n  project: admin\n# comment: \"x\" {a: [b]}"
-	got, err := ApplicationManifest(&templates.ApplicationRequest{Name: "pay", RepoURL: evil, Path: "deploy", Revision: "main: x", Namespace: "pay", Project: "*"}, "t", Options{})
+	evil := "https://x/y.git#\"x\"{a:[b]}"
+	got, err := ApplicationManifest(&templates.ApplicationRequest{Name: "pay", RepoURL: evil, Path: "deploy", Revision: "main:x", Namespace: "pay", Project: "team.a"}, "t", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +73,38 @@ func TestManifestsKeepHostileValuesAsValues(t *testing.T) {
 	if err := yaml.Unmarshal(got, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Spec.Source.RepoURL != evil || back.Spec.Project != "*" || back.Spec.Source.TargetRevision != "main: x" {
+	if back.Spec.Source.RepoURL != evil || back.Spec.Project != "team.a" || back.Spec.Source.TargetRevision != "main:x" {
 		t.Errorf("values changed on the way through YAML: %+v\n%s", back, got)
+	}
+}
+
+// Values Argo CD or Kubernetes cannot use are refused before anything is
+// written (a project with a newline used to be committed).
+func TestManifestsRefuseNamesArgoCDCannotUse(t *testing.T) {
+	ok := templates.ApplicationRequest{Name: "pay", RepoURL: "https://x/y.git", Path: "deploy", Revision: "main", Namespace: "pay", Project: "default"}
+	for name, tc := range map[string]struct {
+		mod  func(*templates.ApplicationRequest)
+		want string
+	}{
+		"project newline":  {func(a *templates.ApplicationRequest) { a.Project = "default\nevil" }, "not an Argo CD project name"},
+		"project wildcard": {func(a *templates.ApplicationRequest) { a.Project = "*" }, "not an Argo CD project name"},
+		"namespace":        {func(a *templates.ApplicationRequest) { a.Namespace = "Pay" }, "not a Kubernetes name"},
+		"repo newline":     {func(a *templates.ApplicationRequest) { a.RepoURL = "https://x/y.git\n  project: admin" }, "repoUrl"},
+		"revision space":   {func(a *templates.ApplicationRequest) { a.Revision = "main x" }, "revision"},
+		"path escapes":     {func(a *templates.ApplicationRequest) { a.Path = "../other" }, "path"},
+	} {
+		a := ok
+		tc.mod(&a)
+		if _, err := ApplicationManifest(&a, "t", Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+	if _, err := ApplicationManifest(&ok, "Bad Template!", Options{}); err == nil || !strings.Contains(err.Error(), "label value") {
+		t.Errorf("a template name that cannot be a label value: %v", err)
+	}
+	d := &templates.DatabaseRequest{Name: "pay_db", Namespace: "pay"}
+	if _, err := DatabaseManifest(d, "pay", Options{}); err == nil {
+		t.Error("a database name that is not a Kubernetes name was accepted")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/back-stack/idp/gitops/secrets"
 	"github.com/back-stack/idp/platform/forge"
 	"github.com/back-stack/idp/platform/platformconfig"
 	"github.com/back-stack/idp/platform/templates"
@@ -36,6 +37,9 @@ type Change struct {
 	Slug string
 	// Base is the commit the preview was made against.
 	Base string
+	// AllowSecrets are the platform's exceptions to the secret scan
+	// (secrets.allow in .idp/platform.yaml).
+	AllowSecrets []secrets.Allow
 }
 
 // Applied is a pushed GitOps change.
@@ -93,7 +97,7 @@ func (s *Service) Prepare(ctx context.Context, req Request) (*Proposal, error) {
 	if s.Public && plan.Repo != nil {
 		plan.Repo.Private = false
 	}
-	p := &Proposal{Request: req, Plan: plan, Service: serviceName(plan)}
+	p := &Proposal{Request: req, Plan: plan, Service: serviceName(plan), allow: s.Platform.Secrets.Allow}
 	if p.Service == "" {
 		return nil, fmt.Errorf("template %s neither publishes a repository nor adds an Application: there is no service to create", tpl.Name)
 	}
@@ -108,6 +112,9 @@ func (s *Service) Prepare(ctx context.Context, req Request) (*Proposal, error) {
 	if err := s.checkFree(ctx, p); err != nil {
 		return nil, err
 	}
+	if err := s.scanRepoFiles(p); err != nil {
+		return nil, err
+	}
 	if p.GitOpsFiles, err = s.gitopsFiles(plan, tpl.Name); err != nil {
 		return nil, err
 	}
@@ -119,6 +126,25 @@ func (s *Service) Prepare(ctx context.Context, req Request) (*Proposal, error) {
 		}
 	}
 	return p, nil
+}
+
+// scanRepoFiles runs the secret scan every commit passes on the service
+// repository's first commit now, so that the preview and --dry-run refuse
+// a credential too, before anything is written anywhere. (The GitOps
+// change is scanned by its Preview.)
+func (s *Service) scanRepoFiles(p *Proposal) error {
+	if p.Plan.Repo == nil {
+		return nil
+	}
+	files := make([]secrets.File, 0, len(p.Plan.Files)+1)
+	for _, f := range p.Plan.Files {
+		files = append(files, secrets.File{Path: f.Path, Content: f.Content})
+	}
+	files = append(files, secrets.File{Path: secrets.MessagePath, Content: []byte(p.Plan.Repo.CommitMessage)})
+	if err := secrets.Scan(files, s.Platform.Secrets.Allow); err != nil {
+		return fmt.Errorf("the service repository %s: %w", p.Repo.CloneURL, err)
+	}
+	return nil
 }
 
 func serviceName(plan *templates.Plan) string {
@@ -204,7 +230,7 @@ func commitMessage(p *Proposal) string {
 
 func (p *Proposal) change() Change {
 	return Change{Files: p.GitOpsFiles, Message: p.Message, PullRequest: p.ChangePolicy == platformconfig.ChangePullRequest,
-		Slug: "new-service-" + p.Service, Base: p.Base}
+		Slug: "new-service-" + p.Service, Base: p.Base, AllowSecrets: p.allow}
 }
 
 // DryRun is the result Apply would report, without writing anything.

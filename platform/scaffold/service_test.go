@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/back-stack/idp/assets"
+	"github.com/back-stack/idp/gitops/secrets"
 	"github.com/back-stack/idp/platform/forge"
 	"github.com/back-stack/idp/platform/platformconfig"
 	"github.com/back-stack/idp/platform/templates"
@@ -129,5 +130,32 @@ func TestServicePullRequests(t *testing.T) {
 	p, err = s.Prepare(ctx, Request{Template: "static-site", Values: map[string]any{"name": "blog"}, ChangePolicy: platformconfig.ChangeDirect})
 	if err != nil || p.Branch != "main" {
 		t.Errorf("direct override: %v %v", p, err)
+	}
+}
+
+// A credential in an answer is refused before anything is written, in the
+// service repository's files as in the GitOps change; the error names the
+// file, the line and the rule, never the secret.
+func TestServiceRefusesSecrets(t *testing.T) {
+	ctx := context.Background()
+	s, g, repos := newTestService(t, "")
+	token := "ghp_Zk3RbV9qT1mWx7LcP2sHd8NfJ4yGa6EuQ0oB"
+	_, err := s.Prepare(ctx, Request{Template: "go-service", Values: map[string]any{"name": "pay", "owner": "team", "description": "uses " + token}})
+	var se *secrets.Error
+	if !errors.As(err, &se) || se.Findings[0].Rule != "github-pat" || se.Findings[0].Line == 0 || se.Findings[0].Path == "" {
+		t.Fatalf("Prepare = %v, want a github-pat finding", err)
+	}
+	if strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "nothing was written") {
+		t.Errorf("error %q", err)
+	}
+	if len(g.applied) != 0 || len(repos.commits) != 0 {
+		t.Fatal("something was written")
+	}
+	// Explicitly allowed by the platform, it goes through.
+	for _, f := range se.Findings {
+		s.Platform.Secrets.Allow = append(s.Platform.Secrets.Allow, secrets.Allow{Path: f.Path, Rule: f.Rule, Reason: "a revoked token in the example"})
+	}
+	if _, err := s.Prepare(ctx, Request{Template: "go-service", Values: map[string]any{"name": "pay", "owner": "team", "description": "uses " + token}}); err != nil {
+		t.Fatalf("allowed: %v", err)
 	}
 }

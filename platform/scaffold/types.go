@@ -1,6 +1,7 @@
 package scaffold
 
 import (
+	"github.com/back-stack/idp/gitops/secrets"
 	"github.com/back-stack/idp/platform/forge"
 	"github.com/back-stack/idp/platform/templates"
 )
@@ -38,6 +39,8 @@ type Proposal struct {
 	Diff string
 	// Base is the GitOps commit the diff was made against.
 	Base string
+
+	allow []secrets.Allow // the platform's secrets.allow
 }
 
 // Result is what a run did.

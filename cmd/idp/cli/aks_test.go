@@ -30,7 +30,7 @@ func aksWorld(t *testing.T, cl *akstest.Cluster) (gitopsURL string, srv *testwor
 	os.WriteFile(filepath.Join(work, ".idp", "platform.yaml"), []byte(`apiVersion: idp.back-stack.io/v1alpha1
 kind: PlatformConfig
 azure:
-  subscriptionID: sub-1
+  subscriptionID: 00000000-0000-0000-0000-000000000001
   resourceGroup: platform
   aks:
     name: platform-aks

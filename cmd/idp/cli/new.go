@@ -260,7 +260,7 @@ func openScaffold(ctx context.Context, cfg config.Config) (*scaffold.Service, fu
 		repo.Close()
 		return nil, nil, err
 	}
-	engine := &scaffold.Engine{Repo: repo}
+	engine := &scaffold.Engine{Repo: repo, AllowSecrets: pc.Secrets.Allow}
 	return &scaffold.Service{
 		Templates: func(ctx context.Context) (*templates.Catalog, error) { return loadCatalog(ctx, cfg) },
 		Forge:     fg, GitOps: engine, Repos: engine, Platform: pc, Public: cfg.Forge.Public,

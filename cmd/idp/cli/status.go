@@ -80,7 +80,10 @@ It reads the cluster through the Kubernetes API with the kubeconfig's user;
 				if err != nil {
 					return err
 				}
-				return printSnapshot(out, output, snap, time.Now())
+				if err := printSnapshot(out, output, snap, time.Now()); err != nil {
+					return err
+				}
+				return unreadError(snap.Sources)
 			}
 			first := func(s live.Snapshot) error { return printSnapshot(out, output, s, time.Now()) }
 			if output == outputTable {
@@ -98,6 +101,61 @@ It reads the cluster through the Kubernetes API with the kubeconfig's user;
 	cmd.Flags().StringVar(&filter, "filter", "", "only applications matching: words in the name, project=, sync=, health=, namespace=, LABEL=VALUE")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for the cluster's first answer")
 	return cmd
+}
+
+// exitUnread is the exit code of a status whose output is incomplete: a
+// source it was asked to read could not be read.
+const exitUnread = 3
+
+// unreadSourcesError says which sources could not be read; the output
+// printed before it is incomplete.
+type unreadSourcesError struct{ sources []live.Source }
+
+func (e *unreadSourcesError) Error() string {
+	parts := make([]string, 0, len(e.sources))
+	for _, s := range e.sources {
+		p := s.Source + " (" + s.State.String()
+		if s.Error != "" {
+			p += ": " + s.Error
+		}
+		parts = append(parts, p+")")
+	}
+	return "could not read " + strings.Join(parts, "; ") + ". The output above is incomplete"
+}
+
+func (e *unreadSourcesError) ExitCode() int { return exitUnread }
+
+// unreadError reports the sources that did not answer: still loading when
+// --timeout ran out, reconnecting (the API server is unreachable), failed,
+// or forbidden. A kind that is not installed is an answer, not a failure;
+// Applications across all namespaces being forbidden is fine when a
+// fallback namespace answered (see argocd.Overall).
+func unreadError(srcs []live.Source) error {
+	all := argocd.Spec("").String()
+	apps := map[string]watch.Status{}
+	var bad []live.Source
+	for _, s := range srcs {
+		if s.Source == all || strings.HasPrefix(s.Source, all+" in ") {
+			apps[s.Source] = watch.Status{State: s.State}
+			continue
+		}
+		if s.State != watch.Live && s.State != watch.NotInstalled {
+			bad = append(bad, s)
+		}
+	}
+	if len(apps) > 0 {
+		if st, _ := argocd.Overall(apps); st.State != watch.Live && st.State != watch.NotInstalled {
+			for _, s := range srcs {
+				if st, isApp := apps[s.Source]; isApp && st.State != watch.Live {
+					bad = append(bad, s)
+				}
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &unreadSourcesError{sources: bad}
 }
 
 func printSnapshot(w io.Writer, output string, s live.Snapshot, now time.Time) error {

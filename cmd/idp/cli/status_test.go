@@ -93,3 +93,27 @@ func TestStatusRejectsUnknownOutput(t *testing.T) {
 		t.Fatalf("code %d, stderr %q", code, errOut)
 	}
 }
+
+// Which sources make `idp status` exit 3: those that did not answer or
+// refused; not a kind that is not installed, and not Applications across
+// all namespaces when a fallback namespace answered.
+func TestStatusUnreadSources(t *testing.T) {
+	all := argocd.Spec("").String()
+	src := func(name string, st watch.State) live.Source { return live.Source{Source: name, State: st} }
+	for name, tc := range map[string]struct {
+		srcs []live.Source
+		bad  string
+	}{
+		"all live":        {[]live.Source{src(all, watch.Live), src("XPostgreSQL.db.example.org", watch.Live)}, ""},
+		"not installed":   {[]live.Source{src(all, watch.Live), src("PolicyReport.wgpolicyk8s.io", watch.NotInstalled)}, ""},
+		"fallback answer": {[]live.Source{src(all, watch.Forbidden), src(all+" in shop", watch.Live)}, ""},
+		"unreachable":     {[]live.Source{src(all, watch.Reconnecting)}, all},
+		"timed out":       {[]live.Source{src(all, watch.Live), src("XPostgreSQL.db.example.org", watch.Loading)}, "XPostgreSQL.db.example.org"},
+		"forbidden":       {[]live.Source{src(all, watch.Forbidden), src(all+" in shop", watch.Forbidden)}, all},
+	} {
+		err := unreadError(tc.srcs)
+		if (err == nil) != (tc.bad == "") || (err != nil && !strings.Contains(err.Error(), "could not read "+tc.bad)) {
+			t.Errorf("%s: %v, want %q", name, err, tc.bad)
+		}
+	}
+}

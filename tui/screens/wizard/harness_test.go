@@ -2,6 +2,7 @@ package wizard_test
 
 import (
 	"context"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -321,7 +322,7 @@ func compare(t *testing.T, what string, got, want platformconfig.Config) {
 			t.Errorf("%s: %s = %v, want %v", what, f.name, f.got, f.want)
 		}
 	}
-	if got != want { // a field the list above misses
+	if !reflect.DeepEqual(got, want) { // a field the list above misses
 		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
 	}
 }

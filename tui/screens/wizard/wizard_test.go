@@ -3,6 +3,7 @@ package wizard
 import (
 	"context"
 	"errors"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func full() platformconfig.Config {
 func TestAnswersRoundTrip(t *testing.T) {
 	c := full()
 	m := New(Options{Theme: theme.New(true), Initial: c})
-	if got := m.Config(); got != c {
+	if got := m.Config(); !reflect.DeepEqual(got, c) {
 		t.Errorf("Config of the initial answers:\n got %+v\nwant %+v", got, c)
 	}
 	m.a.nodeCount = "twelve"
@@ -50,7 +51,7 @@ func TestAnswersRoundTrip(t *testing.T) {
 	m = New(Options{Theme: theme.New(true)})
 	got, want := m.Config(), platformconfig.Defaults()
 	want.Azure.ACR.Name = platformconfig.SuggestACRName("", want.Azure.ResourceGroup, "")
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Config from nothing:\n got %+v\nwant %+v", got, want)
 	}
 	if err := platformconfig.ValidateACRName(got.Azure.ACR.Name); err != nil {
@@ -223,7 +224,7 @@ func TestSummaryKeys(t *testing.T) {
 		t.Errorf("the footer starts with %q", got)
 	}
 	cmd = m.handleKey(enter)
-	if _, ok := cmd().(nav.PopMsg); !ok || len(started) != 1 || started[0] != full() {
+	if _, ok := cmd().(nav.PopMsg); !ok || len(started) != 1 || !reflect.DeepEqual(started[0], full()) {
 		t.Errorf("start: %d calls %+v", len(started), started)
 	}
 	if cmd := m.handleKey(enter); cmd != nil || !strings.Contains(ansi.Strip(m.View()), "was started") {
