@@ -227,7 +227,13 @@ func acceptAnswers(t *testing.T, term *testworld.Terminal) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the wizard never reached its summary:\n%s", term.Screen())
 		}
+		// One enter per answer: wait for the screen to take it before the
+		// next, so no enter is left queued when the summary appears (an
+		// enter on the summary starts the run).
+		before := term.Screen()
 		term.SendKeys("Enter")
-		time.Sleep(150 * time.Millisecond)
+		for settle := time.Now().Add(5 * time.Second); term.Screen() == before && time.Now().Before(settle); {
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }

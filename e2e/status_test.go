@@ -27,16 +27,26 @@ import (
 // status runs `idp status ... -o json` and decodes its output.
 func status(t *testing.T, kubeconfig string, args ...string) live.Snapshot {
 	t.Helper()
+	return statusExit(t, kubeconfig, 0, args...)
+}
+
+// statusExit is status for a run that must exit with code: 3 when a source
+// could not be read (the output is still printed, and is incomplete).
+func statusExit(t *testing.T, kubeconfig string, code int, args ...string) live.Snapshot {
+	t.Helper()
 	idp := testworld.IdpBinary(t)
 	cmd := exec.Command(idp, append([]string{"status", "--kubeconfig", kubeconfig, "-o", "json"}, args...)...)
 	cmd.Env = env(t)
 	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("idp status %v: %v\n%s", args, err, stderr)
+	got := 0
+	stderr := ""
+	if ee, ok := err.(*exec.ExitError); ok {
+		got, stderr = ee.ExitCode(), string(ee.Stderr)
+	} else if err != nil {
+		t.Fatalf("idp status %v: %v", args, err)
+	}
+	if got != code {
+		t.Fatalf("idp status %v: exit %d, want %d\n%s", args, got, code, stderr)
 	}
 	var s live.Snapshot
 	if err := json.Unmarshal(out, &s); err != nil {
@@ -197,7 +207,8 @@ func TestStatusForbiddenKindIsReported(t *testing.T) {
 		{APIGroups: []string{"legacy.example.org"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
 	})
 	kubeconfig := impersonatingKubeconfig(t, c, user)
-	s := status(t, kubeconfig, "--filter", "namespace="+ns)
+	// A forbidden kind makes the output incomplete: exit 3, rows still printed.
+	s := statusExit(t, kubeconfig, 3, "--filter", "namespace="+ns)
 	if len(s.Applications) != 1 || s.Applications[0].Name != "ro" {
 		t.Fatalf("applications: %+v", s.Applications)
 	}
@@ -253,7 +264,7 @@ current-context: gone
 		if code != 3 {
 			t.Errorf("-o %s: exit %d, want 3\nstdout:\n%s\nstderr:\n%s", output, code, out, errOut)
 		}
-		if !strings.Contains(errOut, "could not read Application.argoproj.io") || !strings.Contains(errOut, "incomplete") {
+		if !strings.Contains(errOut, "applications.argoproj.io (reconnecting") || !strings.Contains(errOut, "incomplete") {
 			t.Errorf("-o %s: stderr does not name the source it could not read:\n%s", output, errOut)
 		}
 	}
