@@ -3,30 +3,14 @@ package bootstrap
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
-	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/chart/loader"
-	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/cli"
-	"helm.sh/helm/v4/pkg/kube"
-	"helm.sh/helm/v4/pkg/registry"
-	ri "helm.sh/helm/v4/pkg/release"
-	rcommon "helm.sh/helm/v4/pkg/release/common"
-	release "helm.sh/helm/v4/pkg/release/v1"
-	"helm.sh/helm/v4/pkg/storage/driver"
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // HelmChart is a chart the pipeline installs, from a chart repository, an
@@ -39,12 +23,13 @@ type HelmChart struct {
 	RepoURL string `json:"repoURL,omitempty"`
 	// Chart is the chart's name in RepoURL, or an oci:// reference.
 	Chart string `json:"chart,omitempty"`
-	// Version is the chart version; empty takes the repository's latest.
+	// Version is the chart version (or a semver range); empty takes the
+	// repository's latest.
 	Version string `json:"version,omitempty"`
 	// Path is a local chart directory or archive; it wins over Chart.
 	Path   string         `json:"path,omitempty"`
 	Values map[string]any `json:"values,omitempty"`
-	// Timeout bounds one Helm operation; zero means 5 minutes.
+	// Timeout bounds one install or upgrade; zero means 5 minutes.
 	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
@@ -89,215 +74,335 @@ func (h HelmChart) validate(what string) error {
 		return fmt.Errorf("%s chart: release and namespace are required", what)
 	case h.Path == "" && h.Chart == "":
 		return fmt.Errorf("%s chart: a chart name (with a repository URL or oci://) or a local path is required", what)
-	case h.Path == "" && h.RepoURL == "" && !registry.IsOCI(h.Chart):
+	case h.Path == "" && h.RepoURL == "" && !isOCI(h.Chart):
 		return fmt.Errorf("%s chart %q: give its repository URL, an oci:// reference or a local path", what, h.Chart)
 	}
 	return nil
 }
 
-// ReleaseLabel marks the Helm releases idp installed, with the platform's
+func isOCI(ref string) bool { return strings.HasPrefix(ref, "oci://") }
+
+// ReleaseLabel marks the chart releases idp installed, with the platform's
 // name: removing what idp installed on an existing seed uninstalls exactly
-// those. Helm keeps a release's labels across upgrades.
+// those. It is kept across upgrades.
 const ReleaseLabel = "idp.back-stack.io/bootstrap"
 
-// helmClient runs Helm actions against one cluster and namespace.
+// A chart is installed the way Argo CD installs one: Helm's chart loader and
+// template engine render it, and the objects are applied server-side with
+// the pipeline's field manager, in Helm's install order, with the chart's
+// hooks run around them. What Helm's release storage gave the bootstrap
+// (is this chart at this version with these values installed? which objects
+// does it own, to prune on upgrade and delete on uninstall? did idp install
+// it?) is a release record: one Secret in the release's namespace.
+const (
+	releaseSecretPrefix = "idp-release."
+	releaseSecretType   = corev1.SecretType("idp.back-stack.io/release.v1")
+	releaseNameLabel    = "idp.back-stack.io/release"
+	releaseDataKey      = "release"
+)
+
+type releaseStatus string
+
+const (
+	statusPendingInstall releaseStatus = "pending-install"
+	statusPendingUpgrade releaseStatus = "pending-upgrade"
+	statusDeployed       releaseStatus = "deployed"
+)
+
+// chartRelease is a release record.
+type chartRelease struct {
+	Name       string         `json:"name"`
+	Namespace  string         `json:"namespace"`
+	Chart      string         `json:"chart"`
+	Version    string         `json:"version"`
+	AppVersion string         `json:"appVersion,omitempty"`
+	Revision   int            `json:"revision"`
+	Status     releaseStatus  `json:"status"`
+	Values     map[string]any `json:"values,omitempty"`
+	// Objects are what the chart's templates rendered (hooks and crds/
+	// excluded, as Helm keeps them out of a release); while an install or
+	// upgrade is pending, also what the previous revision had, so that an
+	// interrupted run never loses track of an object.
+	Objects []ObjectRef `json:"objects"`
+	Updated time.Time   `json:"updated"`
+
+	// platform is the ReleaseLabel of the record: the platform that
+	// installed it, empty when idp took over someone else's release.
+	platform string
+}
+
+// helmClient installs one chart on one cluster.
 type helmClient struct {
-	cfg      *action.Configuration
+	c        *cluster
 	chart    HelmChart
 	out      *StepOutput
 	platform string
 }
 
-// installedByIdp reports whether idp installed rel for platform.
-func installedByIdp(rel *release.Release, platform string) bool {
-	return rel != nil && rel.Labels[ReleaseLabel] == platform
-}
-
-func newHelmClient(c *cluster, chart HelmChart, out *StepOutput) (*helmClient, error) {
-	ac := action.NewConfiguration(action.ConfigurationSetLogger(&helmLog{out: out}))
-	getter := &restGetter{cfg: c.cfg, rec: c.rec, namespace: chart.Namespace}
-	if err := ac.Init(getter, chart.Namespace, "secret"); err != nil {
-		return nil, fmt.Errorf("helm on the %s cluster: %w", c.name, err)
+// helm is a chart client for chart on c.
+func (p *Pipeline) helm(c *cluster, chart HelmChart, out *StepOutput) (*helmClient, error) {
+	if c == nil {
+		return nil, fmt.Errorf("no cluster for chart %s", chart.Release)
 	}
-	return &helmClient{cfg: ac, chart: chart, out: out}, nil
+	return &helmClient{c: c, chart: chart, out: out, platform: p.cfg.Platform}, nil
 }
 
-// latest is the newest revision of the chart's release, nil when there is none.
-func (h *helmClient) latest() (*release.Release, error) {
-	hist := action.NewHistory(h.cfg)
-	hist.Max = 1
-	rels, err := hist.Run(h.chart.Release)
-	if errors.Is(err, driver.ErrReleaseNotFound) {
+// installedByIdp reports whether idp installed rel for platform.
+func installedByIdp(rel *chartRelease, platform string) bool {
+	return rel != nil && rel.platform == platform
+}
+
+// recordRelease notes a release in the checkpoint.
+func (p *Pipeline) recordRelease(clusterName string, rel *chartRelease) {
+	if rel == nil {
+		return
+	}
+	p.state().setRelease(ReleaseRecord{Cluster: clusterName, Namespace: rel.Namespace, Name: rel.Name,
+		Chart: rel.Chart, Version: rel.Version, Revision: rel.Revision, Created: installedByIdp(rel, p.cfg.Platform)})
+}
+
+func (h *helmClient) secretName() string { return releaseSecretPrefix + h.chart.Release }
+
+// latest is the chart's release record, nil when there is none.
+func (h *helmClient) latest() (*chartRelease, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := h.c.kube.CoreV1().Secrets(h.chart.Namespace).Get(ctx, h.secretName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading Helm release %s/%s: %w", h.chart.Namespace, h.chart.Release, err)
+		return nil, fmt.Errorf("reading the release record of %s/%s on the %s cluster: %w", h.chart.Namespace, h.chart.Release, h.c.name, err)
 	}
-	var newest *release.Release
-	for _, r := range rels {
-		rel, err := asV1(r)
-		if err != nil {
-			return nil, err
-		}
-		if newest == nil || rel.Version > newest.Version {
-			newest = rel
-		}
+	var rel chartRelease
+	if err := json.Unmarshal(s.Data[releaseDataKey], &rel); err != nil {
+		return nil, fmt.Errorf("release record %s/%s on the %s cluster is not readable (%v): delete the Secret to install the chart afresh",
+			h.chart.Namespace, h.secretName(), h.c.name, err)
 	}
-	return newest, nil
+	rel.platform = s.Labels[ReleaseLabel]
+	return &rel, nil
+}
+
+// save writes the release record.
+func (h *helmClient) save(ctx context.Context, rel *chartRelease) error {
+	data, err := json.Marshal(rel)
+	if err != nil {
+		return err
+	}
+	labels := map[string]string{managedByLabel: "idp", releaseNameLabel: rel.Name}
+	if rel.platform != "" {
+		labels[ReleaseLabel] = rel.platform
+	}
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: h.secretName(), Namespace: rel.Namespace, Labels: labels},
+		Type:       releaseSecretType,
+		Data:       map[string][]byte{releaseDataKey: data},
+	}
+	secrets := h.c.kube.CoreV1().Secrets(rel.Namespace)
+	cur, err := secrets.Get(ctx, s.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		_, err = secrets.Create(ctx, s, metav1.CreateOptions{FieldManager: h.c.manager})
+	case err == nil:
+		s.ResourceVersion = cur.ResourceVersion
+		_, err = secrets.Update(ctx, s, metav1.UpdateOptions{FieldManager: h.c.manager})
+	}
+	if err != nil {
+		return fmt.Errorf("writing the release record of %s/%s on the %s cluster: %w", rel.Namespace, rel.Name, h.c.name, err)
+	}
+	return nil
 }
 
 // upToDate reports whether rel is deployed with the chart's version and values.
-func (h *helmClient) upToDate(rel *release.Release) bool {
-	if rel == nil || rel.Info == nil || rel.Info.Status != rcommon.StatusDeployed || rel.Chart == nil || rel.Chart.Metadata == nil {
+func (h *helmClient) upToDate(rel *chartRelease) bool {
+	if rel == nil || rel.Status != statusDeployed {
 		return false
 	}
-	if h.chart.Version != "" && rel.Chart.Metadata.Version != h.chart.Version {
+	if h.chart.Version != "" && rel.Version != h.chart.Version {
 		return false
 	}
-	if h.chart.Path == "" && rel.Chart.Metadata.Name != chartName(h.chart.Chart) {
+	if h.chart.Path == "" && rel.Chart != chartName(h.chart.Chart) {
 		return false
 	}
-	return sameValues(rel.Config, h.chart.Values)
+	return sameValues(rel.Values, h.chart.Values)
 }
 
 // upgradeInstall is `helm upgrade --install`: install when absent, upgrade
 // when the chart or values differ, nothing when the release is up to date.
 // installed reports whether this call installed the release.
-func (h *helmClient) upgradeInstall(ctx context.Context) (rel *release.Release, installed bool, err error) {
+func (h *helmClient) upgradeInstall(ctx context.Context) (rel *chartRelease, installed bool, err error) {
 	cur, err := h.latest()
 	if err != nil {
 		return nil, false, err
 	}
 	if h.upToDate(cur) {
-		h.out.Logf("Helm release %s/%s revision %d is deployed with chart %s %s: nothing to do",
-			cur.Namespace, cur.Name, cur.Version, cur.Chart.Metadata.Name, cur.Chart.Metadata.Version)
+		h.out.Logf("chart release %s/%s revision %d is deployed with chart %s %s: nothing to do",
+			cur.Namespace, cur.Name, cur.Revision, cur.Chart, cur.Version)
 		return cur, false, nil
-	}
-	if cur != nil && cur.Info != nil && cur.Info.Status.IsPending() {
-		// A run that died during an install or upgrade leaves the release
-		// pending, and Helm refuses to touch a pending release. Nothing
-		// else works on it (idp holds the bootstrap lock), so mark it
-		// failed and upgrade it, as `helm rollback` advice would.
-		h.out.Logf("Helm release %s/%s revision %d was left %s by an interrupted run; marking it failed to continue",
-			cur.Namespace, cur.Name, cur.Version, cur.Info.Status)
-		cur.SetStatus(rcommon.StatusFailed, "interrupted; idp bootstrap continues with an upgrade")
-		if err := h.cfg.Releases.Update(cur); err != nil {
-			return nil, false, fmt.Errorf("marking Helm release %s failed: %w", cur.Name, err)
-		}
-	}
-	chrt, err := h.load()
-	if err != nil {
-		return nil, false, err
 	}
 	timeout := h.chart.Timeout
 	if timeout == 0 {
 		timeout = 5 * time.Minute
 	}
-	var res ri.Releaser
-	installed = cur == nil || cur.Info == nil || cur.Info.Status == rcommon.StatusUninstalled
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	// An install is a release without a record, or whose first revision
+	// never finished; anything else is an upgrade.
+	installed = cur == nil || (cur.Status == statusPendingInstall && cur.Revision <= 1)
+	next := &chartRelease{Name: h.chart.Release, Namespace: h.chart.Namespace, Revision: 1, Status: statusPendingInstall}
+	switch {
+	case cur == nil:
+		owned, err := h.helmOwned(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if owned == "" {
+			next.platform = h.platform
+		} else {
+			// Someone installed this release with Helm: take it over as
+			// `helm upgrade` would, and never uninstall it.
+			h.out.Logf("%s/%s was installed with Helm (%s): idp applies the chart over it and will leave it installed", h.chart.Namespace, h.chart.Release, owned)
+		}
+	default:
+		next.platform, next.Revision = cur.platform, cur.Revision+1
+		if !installed {
+			next.Status = statusPendingUpgrade
+		}
+		if cur.Status != statusDeployed {
+			h.out.Logf("chart release %s/%s revision %d was left %s by an interrupted run; applying it again", cur.Namespace, cur.Name, cur.Revision, cur.Status)
+		}
+	}
 	if installed {
-		h.out.Logf("installing Helm release %s/%s from %s", h.chart.Namespace, h.chart.Release, h.chart.Source())
-		in := action.NewInstall(h.cfg)
-		in.ReleaseName, in.Namespace, in.CreateNamespace = h.chart.Release, h.chart.Namespace, true
-		in.Replace = cur != nil
-		in.Labels = map[string]string{ReleaseLabel: h.platform}
-		in.Timeout = timeout
-		// The pipeline waits on what the chart's controllers do
-		// (CRDs served, packages Healthy, the app-of-apps Synced), which
-		// says more than Deployments being available.
-		in.WaitStrategy = kube.HookOnlyStrategy
-		res, err = in.RunWithContext(ctx, chrt, h.chart.Values)
+		h.out.Logf("installing chart %s as release %s/%s", h.chart.Source(), h.chart.Namespace, h.chart.Release)
 	} else {
-		h.out.Logf("upgrading Helm release %s/%s (revision %d, %s) to %s", cur.Namespace, cur.Name, cur.Version, cur.Info.Status, h.chart.Source())
-		up := action.NewUpgrade(h.cfg)
-		up.Install, up.Namespace, up.Timeout = true, h.chart.Namespace, timeout
-		up.WaitStrategy = kube.HookOnlyStrategy
-		up.MaxHistory = 10
-		res, err = up.RunWithContext(ctx, h.chart.Release, chrt, h.chart.Values)
+		h.out.Logf("upgrading release %s/%s (revision %d, %s) to %s", cur.Namespace, cur.Name, cur.Revision, cur.Status, h.chart.Source())
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("helm upgrade --install %s/%s: %w", h.chart.Namespace, h.chart.Release, err)
-	}
-	if rel, err = asV1(res); err != nil {
+
+	if err := h.ensureNamespace(ctx); err != nil {
 		return nil, false, err
 	}
-	h.out.Logf("Helm release %s/%s revision %d %s", rel.Namespace, rel.Name, rel.Version, rel.Info.Status)
-	return rel, installed, nil
-}
-
-// recordRelease notes a release in the checkpoint.
-func (p *Pipeline) recordRelease(clusterName string, rel *release.Release) {
-	if rel == nil || rel.Chart == nil || rel.Chart.Metadata == nil {
-		return
-	}
-	p.state().setRelease(ReleaseRecord{Cluster: clusterName, Namespace: rel.Namespace, Name: rel.Name,
-		Chart: rel.Chart.Metadata.Name, Version: rel.Chart.Metadata.Version, Revision: rel.Version,
-		Created: installedByIdp(rel, p.cfg.Platform)})
-}
-
-// helm is a Helm client for chart on c.
-func (p *Pipeline) helm(c *cluster, chart HelmChart, out *StepOutput) (*helmClient, error) {
-	h, err := newHelmClient(c, chart, out)
+	chrt, err := h.load(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	h.platform = p.cfg.Platform
-	return h, nil
+	r, err := h.render(ctx, chrt, next.Revision, installed)
+	if err != nil {
+		return nil, false, err
+	}
+	next.Chart, next.Version, next.AppVersion = chrt.Metadata.Name, chrt.Metadata.Version, chrt.Metadata.AppVersion
+	next.Values = h.chart.Values
+	var previous []ObjectRef
+	if cur != nil {
+		previous = cur.Objects
+	}
+	rendered := make([]ObjectRef, 0, len(r.objects))
+	for _, o := range r.objects {
+		rendered = append(rendered, o.ref)
+	}
+	// Pending: the record names every object this run may create.
+	next.Objects, next.Updated = unionRefs(previous, rendered), time.Now().UTC()
+	if err := h.save(ctx, next); err != nil {
+		return nil, false, err
+	}
+
+	if err := h.applyCRDs(ctx, r.crds); err != nil {
+		return nil, false, err
+	}
+	pre, post := hookPreUpgrade, hookPostUpgrade
+	if installed {
+		pre, post = hookPreInstall, hookPostInstall
+	}
+	if err := h.runHooks(ctx, r.hooks, pre); err != nil {
+		return nil, false, err
+	}
+	for _, o := range r.objects {
+		if err := h.applyObject(ctx, o); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := h.runHooks(ctx, r.hooks, post); err != nil {
+		return nil, false, err
+	}
+	if err := h.prune(ctx, previous, rendered); err != nil {
+		return nil, false, err
+	}
+	next.Objects, next.Status, next.Updated = rendered, statusDeployed, time.Now().UTC()
+	if err := h.save(ctx, next); err != nil {
+		return nil, false, err
+	}
+	h.out.Logf("chart release %s/%s revision %d deployed: %d objects applied server-side as %s", next.Namespace, next.Name, next.Revision, len(rendered), h.c.manager)
+	return next, installed, nil
 }
 
-// uninstall removes the release; a missing release is not an error.
+// uninstall deletes what the release's record names (in Helm's uninstall
+// order; objects marked helm.sh/resource-policy: keep stay) and the record;
+// a missing release is not an error.
 func (h *helmClient) uninstall(ctx context.Context) (bool, error) {
 	cur, err := h.latest()
 	if err != nil || cur == nil {
 		return false, err
 	}
-	un := action.NewUninstall(h.cfg)
-	un.IgnoreNotFound, un.WaitStrategy, un.Timeout = true, kube.HookOnlyStrategy, 5*time.Minute
-	if _, err := un.Run(h.chart.Release); err != nil {
-		return false, fmt.Errorf("helm uninstall %s/%s: %w", h.chart.Namespace, h.chart.Release, err)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if err := h.deleteObjects(ctx, cur.Objects); err != nil {
+		return false, err
+	}
+	err = h.c.kube.CoreV1().Secrets(cur.Namespace).Delete(ctx, h.secretName(), metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("deleting the release record of %s/%s on the %s cluster: %w", cur.Namespace, cur.Name, h.c.name, err)
 	}
 	return true, nil
 }
 
-func (h *helmClient) load() (*chartv2.Chart, error) {
-	name := h.chart.Chart
-	// Install carries the registry client LocateChart needs for oci://.
-	locate := action.NewInstall(h.cfg)
-	locate.RepoURL, locate.Version = h.chart.RepoURL, h.chart.Version
-	if h.chart.Path != "" {
-		name, locate.RepoURL, locate.Version = h.chart.Path, "", ""
-	}
-	settings := cli.New()
-	if registry.IsOCI(name) {
-		rc, err := registry.NewClient(registry.ClientOptWriter(io.Discard))
-		if err != nil {
-			return nil, err
+// prune deletes what the previous revision had and this one no longer renders.
+func (h *helmClient) prune(ctx context.Context, previous, rendered []ObjectRef) error {
+	var gone []ObjectRef
+	for _, r := range previous {
+		if !slices.Contains(rendered, r) {
+			gone = append(gone, r)
 		}
-		locate.SetRegistryClient(rc)
 	}
-	path, err := locate.LocateChart(name, settings)
-	if err != nil {
-		return nil, fmt.Errorf("finding chart %s: %w", h.chart.Source(), err)
-	}
-	c, err := loader.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("loading chart %s: %w", path, err)
-	}
-	chrt, ok := c.(*chartv2.Chart)
-	if !ok {
-		return nil, fmt.Errorf("chart %s: unsupported chart API (%T)", path, c)
-	}
-	return chrt, nil
+	return h.deleteObjects(ctx, gone)
 }
 
-func asV1(r ri.Releaser) (*release.Release, error) {
-	switch rel := r.(type) {
-	case *release.Release:
-		return rel, nil
-	case release.Release:
-		return &rel, nil
+// helmOwned names the Helm release of the same name in the namespace, if
+// there is one (Helm's own storage: Secrets labelled owner=helm).
+func (h *helmClient) helmOwned(ctx context.Context) (string, error) {
+	l, err := h.c.kube.CoreV1().Secrets(h.chart.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm,name=" + h.chart.Release})
+	if apierrors.IsNotFound(err) {
+		return "", nil
 	}
-	return nil, fmt.Errorf("unsupported Helm release type %T", r)
+	if err != nil {
+		return "", fmt.Errorf("looking for a Helm release %s/%s on the %s cluster: %w", h.chart.Namespace, h.chart.Release, h.c.name, err)
+	}
+	for _, s := range l.Items {
+		if st := s.Labels["status"]; st != "uninstalled" && st != "" {
+			return "revision " + s.Labels["version"] + ", " + st, nil
+		}
+	}
+	return "", nil
+}
+
+// ensureNamespace creates the release's namespace when it is missing, as
+// `helm install --create-namespace` does; it is never deleted.
+func (h *helmClient) ensureNamespace(ctx context.Context) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.chart.Namespace}}
+	_, err := h.c.kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: h.c.manager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s on the %s cluster: %w", h.chart.Namespace, h.c.name, err)
+	}
+	return nil
+}
+
+func unionRefs(a, b []ObjectRef) []ObjectRef {
+	out := slices.Clone(a)
+	for _, r := range b {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func chartName(ref string) string {
@@ -319,65 +424,3 @@ func sameValues(a, b map[string]any) bool {
 	jb, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
-
-// restGetter hands Helm the pipeline's own connection, with an in-memory
-// discovery cache (kubectl's on-disk one would go stale while CRDs appear).
-type restGetter struct {
-	cfg       *rest.Config
-	rec       ClusterRecord
-	namespace string
-}
-
-func (g *restGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.cfg), nil }
-
-func (g *restGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
-	dc, err := discovery.NewDiscoveryClientForConfig(rest.CopyConfig(g.cfg))
-	if err != nil {
-		return nil, err
-	}
-	return memory.NewMemCacheClient(dc), nil
-}
-
-func (g *restGetter) ToRESTMapper() (meta.RESTMapper, error) {
-	dc, err := g.ToDiscoveryClient()
-	if err != nil {
-		return nil, err
-	}
-	return restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(dc), dc, nil), nil
-}
-
-func (g *restGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig {
-	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: g.rec.Kubeconfig}
-	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: g.rec.Context, Context: clientcmdapi.Context{Namespace: g.namespace}})
-}
-
-// helmLog turns Helm's slog records into step log lines; debug is dropped.
-type helmLog struct {
-	out   *StepOutput
-	attrs []slog.Attr
-}
-
-func (l *helmLog) Enabled(_ context.Context, lvl slog.Level) bool { return lvl >= slog.LevelInfo }
-
-func (l *helmLog) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	b.WriteString("helm: ")
-	b.WriteString(r.Message)
-	add := func(a slog.Attr) bool {
-		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-		return true
-	}
-	for _, a := range l.attrs {
-		add(a)
-	}
-	r.Attrs(add)
-	l.out.Logf("%s", b.String())
-	return nil
-}
-
-func (l *helmLog) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &helmLog{out: l.out, attrs: append(append([]slog.Attr(nil), l.attrs...), attrs...)}
-}
-
-func (l *helmLog) WithGroup(string) slog.Handler { return l }

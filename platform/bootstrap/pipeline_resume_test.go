@@ -173,7 +173,7 @@ func TestBootstrapResumesAfterInterruptAndCrashAtEveryStep(t *testing.T) {
 			}
 			maxRev := map[string]int{"crossplane": 1, "argocd": 1}
 			if id == bootstrap.StepCrossplane {
-				maxRev["crossplane"] = 2 // Helm upgrades a release an interrupted install left failed
+				maxRev["crossplane"] = 2 // an install interrupted after its record was written is applied again as revision 2
 			}
 			if id == bootstrap.StepArgoCD {
 				maxRev["argocd"] = 2

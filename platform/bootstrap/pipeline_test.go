@@ -3,6 +3,7 @@ package bootstrap_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -243,16 +244,29 @@ func get(t *testing.T, dyn dynamic.Interface, gvr schema.GroupVersionResource, n
 	return u
 }
 
-// helmRevisions are the stored revisions of a release (Helm's secrets).
+// helmRevisions are a release's revisions as its release record on the
+// cluster tells them ("revision:status"; one record per release).
 func helmRevisions(t *testing.T, dyn dynamic.Interface, ns, release string) []string {
 	t.Helper()
-	l, err := dyn.Resource(secretsGVR).Namespace(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
+	l, err := dyn.Resource(secretsGVR).Namespace(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "idp.back-stack.io/release=" + release})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, s := range l.Items {
-		out = append(out, s.GetLabels()["version"]+":"+s.GetLabels()["status"])
+		data, _, _ := unstructured.NestedString(s.Object, "data", "release")
+		raw, err := base64.StdEncoding.DecodeString(data)
+		var rec struct {
+			Revision int    `json:"revision"`
+			Status   string `json:"status"`
+		}
+		if err == nil {
+			err = json.Unmarshal(raw, &rec)
+		}
+		if err != nil {
+			t.Fatalf("release record %s: %v", s.GetName(), err)
+		}
+		out = append(out, fmt.Sprintf("%d:%s", rec.Revision, rec.Status))
 	}
 	return out
 }
@@ -336,10 +350,10 @@ func (w *world) assertBootstrapped(t *testing.T, p string, ckptPath string, maxR
 	// Argo CD: one release, the app-of-apps Synced and Healthy.
 	revs := helmRevisions(t, w.aksDyn, "argocd-"+p, "argocd")
 	if len(revs) == 0 || len(revs) > maxRevisions["argocd"] {
-		t.Errorf("Argo CD Helm release revisions %v, want at most %d", revs, maxRevisions["argocd"])
+		t.Errorf("Argo CD chart release revisions %v, want at most %d", revs, maxRevisions["argocd"])
 	}
 	if !strings.Contains(strings.Join(revs, ","), ":deployed") {
-		t.Errorf("Argo CD Helm release not deployed: %v", revs)
+		t.Errorf("Argo CD chart release not deployed: %v", revs)
 	}
 	if cms := list(t, w.aksDyn, configMapsGVR, "argocd-"+p); len(cms) < 1 {
 		t.Errorf("the Argo CD chart's ConfigMap is missing")
