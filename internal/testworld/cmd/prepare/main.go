@@ -1,7 +1,8 @@
 // Command prepare readies the test world before `go test` runs: it builds
-// (or finds cached) etcd and kube-apiserver and downloads the modules whose
-// CRDs the tests install, and builds Crossplane's CRD generator, printing progress, so no test waits minutes on a
-// cold build inside its own timeout.
+// (or finds cached) etcd, kube-apiserver and the real controllers
+// (testworld.Components), downloads the modules whose CRDs the tests install,
+// and builds Crossplane's CRD generator, printing progress, so no test waits
+// minutes on a cold build inside its own timeout.
 package main
 
 import (
@@ -26,6 +27,13 @@ func main() {
 	}
 	for _, mod := range []string{testworld.ArgoCDModule, testworld.CrossplaneModule} {
 		if _, err := testworld.ModuleDir(ctx, mod); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	// The real controllers (Argo CD, ...), one build at a time.
+	for _, c := range testworld.Components() {
+		if _, err := c.Ensure(ctx, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
