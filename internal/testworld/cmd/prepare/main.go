@@ -1,6 +1,7 @@
 // Command prepare readies the test world before `go test` runs: it builds
 // (or finds cached) etcd and kube-apiserver and downloads the modules whose
-// CRDs the tests install, and builds Crossplane's CRD generator, printing progress, so no test waits minutes on a
+// CRDs the tests install, builds Crossplane's CRD generator and installs the Backstage backend from
+// npm, printing progress, so no test waits minutes on a
 // cold build inside its own timeout.
 package main
 
@@ -35,5 +36,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// The Backstage backend from npm (catalog and scaffolder), installed once.
+	backstage, err := testworld.EnsureBackstage(ctx, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Printf("testworld: Backstage backend in %s\n", backstage.Dir)
 	fmt.Printf("testworld: ready in %s (binaries in %s)\n", time.Since(start).Round(time.Second), bins.Dir())
 }
