@@ -1,8 +1,9 @@
 // Command prepare readies the test world before `go test` runs: it builds
 // (or finds cached) etcd, kube-apiserver and the real controllers
 // (testworld.Components), downloads the modules whose CRDs the tests install,
-// and builds Crossplane's CRD generator, printing progress, so no test waits
-// minutes on a cold build inside its own timeout.
+// builds Crossplane's CRD generator and installs the Backstage backend from
+// npm, printing progress, so no test waits minutes on a cold build inside its
+// own timeout.
 package main
 
 import (
@@ -43,5 +44,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// The Backstage backend from npm (catalog and scaffolder), installed once.
+	backstage, err := testworld.EnsureBackstage(ctx, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Printf("testworld: Backstage backend in %s\n", backstage.Dir)
 	fmt.Printf("testworld: ready in %s (binaries in %s)\n", time.Since(start).Round(time.Second), bins.Dir())
 }
