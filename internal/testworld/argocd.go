@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -272,29 +271,6 @@ func buildModuleDir(ctx context.Context, comp Component, path string) (string, e
 		return "", fmt.Errorf("testworld: %s is not downloaded for tools/%s", path, comp.Module)
 	}
 	return dir, nil
-}
-
-// startProcessEnv is startProcess with its own environment.
-func startProcessEnv(name, bin, logPath string, env []string, args ...string) (*process, error) {
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("testworld: starting %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		logf.Close()
-		close(p.done)
-	}()
-	return p, nil
 }
 
 // waitListening waits until addr accepts TCP connections, or p exits.

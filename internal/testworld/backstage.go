@@ -9,12 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -274,34 +272,4 @@ func (fs *fileServer) close() {
 	if err := fs.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		fs.srv.Close()
 	}
-}
-
-// processSpec is a child process with its own working directory and
-// environment (startProcess in kube.go inherits both).
-type processSpec struct {
-	name, bin, dir, log string
-	args, env           []string
-}
-
-func startProcessIn(s processSpec) (*process, error) {
-	logf, err := os.Create(s.log)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(s.bin, s.args...)
-	cmd.Dir, cmd.Env = s.dir, s.env
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// Pdeathsig: the kernel kills the child when the test process dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("testworld: starting %s: %w", s.name, err)
-	}
-	p := &process{name: s.name, cmd: cmd, log: s.log, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		logf.Close()
-		close(p.done)
-	}()
-	return p, nil
 }

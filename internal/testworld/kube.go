@@ -224,21 +224,40 @@ func writeKubeconfig(path, server string, ca []byte, token string) error {
 	return clientcmd.WriteToFile(*cfg, path)
 }
 
+// startProcess starts bin with the test process's directory and
+// environment, its output in logPath.
 func startProcess(name, bin, logPath string, args ...string) (*process, error) {
-	logf, err := os.Create(logPath)
+	return startProcessIn(processSpec{name: name, bin: bin, log: logPath, args: args})
+}
+
+// startProcessEnv is startProcess with its own environment.
+func startProcessEnv(name, bin, logPath string, env []string, args ...string) (*process, error) {
+	return startProcessIn(processSpec{name: name, bin: bin, log: logPath, args: args, env: env})
+}
+
+// processSpec is a child process with its own working directory and
+// environment (nil: the test process's own).
+type processSpec struct {
+	name, bin, dir, log string
+	args, env           []string
+}
+
+func startProcessIn(s processSpec) (*process, error) {
+	logf, err := os.Create(s.log)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Dir, cmd.Env = s.dir, s.env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Pdeathsig: the kernel kills the child when the test process dies, so a
 	// panicking or timed-out test leaves no orphan behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return nil, fmt.Errorf("testworld: starting %s: %w", name, err)
+		return nil, fmt.Errorf("testworld: starting %s: %w", s.name, err)
 	}
-	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	p := &process{name: s.name, cmd: cmd, log: s.log, done: make(chan struct{})}
 	go func() {
 		cmd.Wait()
 		logf.Close()
