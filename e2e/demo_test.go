@@ -235,5 +235,7 @@ func acceptAnswers(t *testing.T, term *testworld.Terminal) {
 		for settle := time.Now().Add(5 * time.Second); term.Screen() == before && time.Now().Before(settle); {
 			time.Sleep(50 * time.Millisecond)
 		}
+		// Let the page finish drawing (a blinking cursor is a change too).
+		time.Sleep(300 * time.Millisecond)
 	}
 }
